@@ -1,0 +1,32 @@
+from django import forms
+
+from accounts.models import Clinic, User
+
+
+class InvitePatientForm(forms.Form):
+    """Validates and normalises what a clinician typed; `invite_patient` does the rest."""
+
+    full_name = forms.CharField(max_length=150)
+    email = forms.EmailField(label="Email address", max_length=254)
+    date_of_birth = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional.",
+    )
+    record_number = forms.CharField(
+        max_length=50, required=False, help_text="Optional. Unique within the clinic."
+    )
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+
+    def __init__(self, *args, clinician: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the clinician's own clinics are valid choices: a forged id is refused.
+        self.fields["clinic"].queryset = Clinic.objects.filter(memberships__user=clinician)
+        self.order_fields(["clinic", "full_name", "email", "date_of_birth", "record_number"])
+
+    def clean_full_name(self):
+        name = " ".join(self.cleaned_data["full_name"].split())
+        if not name:
+            raise forms.ValidationError("Enter the patient's full name.")
+        return name
+

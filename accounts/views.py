@@ -1,0 +1,40 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.forms import SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts import services
+from accounts.models import Invitation
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request, token):
+    invitation = services.find_invitation(token)
+    if invitation is None or invitation.status != Invitation.Status.PENDING:
+        return _unusable_invitation(request, invitation)
+    form = SetPasswordForm(invitation.patient, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.accept_invitation(
+                invitation=invitation, password=form.cleaned_data["new_password1"]
+            )
+        except ValidationError:
+            invitation.refresh_from_db()
+            return _unusable_invitation(request, invitation)
+        login(request, patient, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Your password is set. Welcome to your education portal.")
+        return redirect("home")
+    context = {"form": form, "clinic": invitation.patient.clinic, "email": invitation.patient.email}
+    return render(request, "accounts/accept_invitation.html", context)
+
+
+def _unusable_invitation(request, invitation):
+    """A page that says what happened to the link and what to do next."""
+    status = 404 if invitation is None else 410
+    return render(
+        request, "accounts/invitation_unusable.html", {"invitation": invitation}, status=status
+    )
