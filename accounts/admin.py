@@ -49,7 +49,10 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
-        (None, {"fields": ["email", "full_name", "role", "clinic", "usable_password", "password1", "password2"]}),
+        (
+            None,
+            {"fields": ["email", "full_name", "role", "clinic", "usable_password", "password1", "password2"]},
+        ),
     ]
 
 

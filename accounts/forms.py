@@ -29,4 +29,3 @@ class InvitePatientForm(forms.Form):
         if not name:
             raise forms.ValidationError("Enter the patient's full name.")
         return name
-

@@ -36,9 +36,7 @@ def validate_date_of_birth(value):
 class Clinic(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
-    time_zone = models.CharField(
-        max_length=64, default=default_time_zone, validators=[validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -134,8 +132,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name", "email"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(role="patient", clinic__isnull=False)
-                | Q(role="clinician", clinic__isnull=True),
+                condition=Q(role="patient", clinic__isnull=False) | Q(role="clinician", clinic__isnull=True),
                 name="patient_has_one_clinic_clinician_none",
                 violation_error_message="A patient must belong to exactly one clinic.",
             ),
@@ -197,9 +194,7 @@ class Membership(models.Model):
 
 class InvitationQuerySet(models.QuerySet):
     def pending(self):
-        return self.filter(
-            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        )
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
 
 
 class Invitation(models.Model):

@@ -85,20 +85,14 @@ def resend_invitation(*, patient: User, sent_by: User) -> SentInvitation:
 
 def find_invitation(token: str) -> Invitation | None:
     """The invitation a link's token belongs to, in any state, or None."""
-    return (
-        Invitation.objects.select_related("patient__clinic")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
+    return Invitation.objects.select_related("patient__clinic").filter(token_hash=hash_token(token)).first()
 
 
 @transaction.atomic
 def accept_invitation(*, invitation: Invitation, password: str) -> User:
     """Set the patient's password and use up the invitation. The conditional update
     claims the link, so two tabs submitting at once cannot both succeed."""
-    claimed = Invitation.objects.pending().filter(pk=invitation.pk).update(
-        accepted_at=timezone.now()
-    )
+    claimed = Invitation.objects.pending().filter(pk=invitation.pk).update(accepted_at=timezone.now())
     if claimed != 1:
         raise ValidationError("This invitation link has already been used or has expired.")
     patient = invitation.patient
@@ -119,7 +113,9 @@ def _refuse_existing_email(email: str, clinic: Clinic) -> None:
     if existing.is_clinician:
         message = "This email address belongs to a staff account. Use the patient's own address."
     elif existing.clinic_id == clinic.pk:
-        message = "This person is already a patient of this clinic. Open their page to re-send the invitation."
+        message = (
+            "This person is already a patient of this clinic. Open their page to re-send the invitation."
+        )
     else:
         message = (
             "This email address already has an account with another clinic. "
@@ -130,11 +126,13 @@ def _refuse_existing_email(email: str, clinic: Clinic) -> None:
 
 def _create_invitation(*, patient: User, sent_by: User) -> tuple[Invitation, str]:
     token = secrets.token_urlsafe(32)
+    now = timezone.now()
     invitation = Invitation.objects.create(
         patient=patient,
         sent_by=sent_by,
         token_hash=hash_token(token),
-        expires_at=timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS),
+        created_at=now,
+        expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     return invitation, token
 

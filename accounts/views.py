@@ -35,6 +35,4 @@ def accept_invitation(request, token):
 def _unusable_invitation(request, invitation):
     """A page that says what happened to the link and what to do next."""
     status = 404 if invitation is None else 410
-    return render(
-        request, "accounts/invitation_unusable.html", {"invitation": invitation}, status=status
-    )
+    return render(request, "accounts/invitation_unusable.html", {"invitation": invitation}, status=status)

@@ -10,19 +10,64 @@ from django.db import transaction
 from accounts.models import CONTENT_EDITORS_GROUP, Clinic, Membership, User
 
 DEMO_CLINIC_NAME = "Riverside Demo Clinic"
-DEMO_PASSWORD = "portal-demo"
+DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo sign-in, refused in production
 SYNTHETIC_EMAIL_PREFIX = "demo-patient-"
 SYNTHETIC_BATCH_SIZE = 2000
 
 FIRST_NAMES = [
-    "Alex", "Blessing", "Carmen", "Dmitri", "Elena", "Farah", "Grace", "Hiro", "Ines", "Jamal",
-    "Kofi", "Lena", "Mateo", "Nadia", "Omar", "Priya", "Quinn", "Rosa", "Samir", "Tariq",
-    "Uma", "Victor", "Wen", "Ximena", "Yusuf", "Zoe",
+    "Alex",
+    "Blessing",
+    "Carmen",
+    "Dmitri",
+    "Elena",
+    "Farah",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jamal",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Samir",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
 ]
 LAST_NAMES = [
-    "Adeyemi", "Brennan", "Castillo", "Dubois", "Eriksen", "Fischer", "Gupta", "Hansen",
-    "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "O'Connor", "Patel",
-    "Quintero", "Rossi", "Schmidt", "Tanaka", "Usman", "Varga", "Walsh", "Yilmaz", "Zhou",
+    "Adeyemi",
+    "Brennan",
+    "Castillo",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Gupta",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "O'Connor",
+    "Patel",
+    "Quintero",
+    "Rossi",
+    "Schmidt",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Walsh",
+    "Yilmaz",
+    "Zhou",
 ]
 
 
@@ -45,8 +90,11 @@ def seed_demo_accounts() -> Clinic:
     """Create or refresh the demo clinic and its four sign-ins; safe to run again."""
     clinic, _ = Clinic.objects.get_or_create(name=DEMO_CLINIC_NAME)
     password = make_password(DEMO_PASSWORD)
-    for account, role in [(CLINICIAN, Membership.Role.CLINICIAN), (CLINIC_ADMIN, Membership.Role.ADMIN),
-                          (CONTENT_EDITOR, Membership.Role.CLINICIAN)]:
+    for account, role in [
+        (CLINICIAN, Membership.Role.CLINICIAN),
+        (CLINIC_ADMIN, Membership.Role.ADMIN),
+        (CONTENT_EDITOR, Membership.Role.CLINICIAN),
+    ]:
         staff = _upsert_user(account, password, role=User.Role.CLINICIAN, clinic=None)
         Membership.objects.update_or_create(user=staff, clinic=clinic, defaults={"role": role})
     editor = User.objects.get(email=CONTENT_EDITOR.email)
@@ -72,13 +120,17 @@ def add_synthetic_patients(clinic: Clinic, count: int) -> int:
     password = make_password(DEMO_PASSWORD)
     numbers = range(first, first + count)
     for start in range(0, count, SYNTHETIC_BATCH_SIZE):
-        batch = [_synthetic_patient(clinic, number, password) for number in numbers[start:start + SYNTHETIC_BATCH_SIZE]]
+        batch = [
+            _synthetic_patient(clinic, number, password)
+            for number in numbers[start : start + SYNTHETIC_BATCH_SIZE]
+        ]
         User.objects.bulk_create(batch)
     return first
 
 
 def _synthetic_patient(clinic: Clinic, number: int, password_hash: str) -> User:
-    pick = random.Random(number)  # the same number always gives the same person
+    # Not for secrets: the same number always gives the same synthetic person.
+    pick = random.Random(number)  # noqa: S311
     return User(
         role=User.Role.PATIENT,
         clinic=clinic,

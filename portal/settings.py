@@ -17,9 +17,7 @@ env = environ.Env()
 
 PORTAL_ENV = env.str("PORTAL_ENV", default="development")
 if PORTAL_ENV not in ("development", "production"):
-    raise ImproperlyConfigured(
-        f"PORTAL_ENV must be 'development' or 'production', not {PORTAL_ENV!r}."
-    )
+    raise ImproperlyConfigured(f"PORTAL_ENV must be 'development' or 'production', not {PORTAL_ENV!r}.")
 PRODUCTION = PORTAL_ENV == "production"
 
 
@@ -95,9 +93,7 @@ TEMPLATES = [
 ]
 
 # Database: SQLite beside the code for development, PostgreSQL through DATABASE_URL.
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if PRODUCTION:
     # Persistent connections, checked before reuse so a restarted server is survived.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
@@ -127,7 +123,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic fills this in production; development serves straight from the apps.
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles") if PRODUCTION else None
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

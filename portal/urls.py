@@ -3,7 +3,6 @@ from django.urls import include, path
 
 from portal import views
 
-
 # Clinician pages: the clinic's patients.
 clinician_patterns = [
     path("patients/", views.patient_list, name="patient_list"),

@@ -57,7 +57,8 @@ def _database_answers():
 def _broker_answers(url):
     try:
         with Connection(url, connect_timeout=2) as broker:
-            broker.ensure_connection(max_retries=1)
+            # One quick try: a probe that waits on retries makes the load balancer wait too.
+            broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0)
         return True
     except Exception:
         logger.warning("Health check: the broker did not answer", exc_info=True)

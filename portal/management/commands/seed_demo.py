@@ -18,7 +18,9 @@ class Command(BaseCommand):
         clinic = demo.seed_demo_accounts()
         if patients:
             first = demo.add_synthetic_patients(clinic, patients)
-            self.stdout.write(f"Added {patients} synthetic patients (numbers {first} to {first + patients - 1}).")
+            self.stdout.write(
+                f"Added {patients} synthetic patients (numbers {first} to {first + patients - 1})."
+            )
         self.stdout.write(f"\nDemo sign-ins for {clinic.name} (password: {demo.DEMO_PASSWORD}):")
         for account in demo.DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.description:<15} {account.email}")

@@ -1,0 +1,39 @@
+# The two commands that matter on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint check install clean
+
+# Reinstall only when the pinned requirements change.
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed: install python3.11 (apt-get install python3.11 python3.11-venv)."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { \
+	  echo "Could not create a virtual environment. On Debian: apt-get install python3.11-venv"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Development server: SQLite and eager Celery whatever the shell exports.
+run: $(STAMP)
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py migrate --no-input
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py seed_demo
+	@echo "Serving the portal on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+# The whole suite; on PostgreSQL and Redis when DATABASE_URL and CELERY_BROKER_URL say so.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+check: $(STAMP)
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

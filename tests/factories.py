@@ -1,0 +1,46 @@
+import factory
+from django.contrib.auth.hashers import make_password
+
+from accounts.models import Clinic, Membership, User
+
+PASSWORD = "a-long-test-passphrase"
+
+
+class ClinicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Clinic
+
+    name = factory.Sequence(lambda n: f"Clinic {n}")
+    time_zone = "Europe/London"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    full_name = factory.Faker("name")
+    password = factory.django.Password(PASSWORD)
+
+
+class PatientFactory(UserFactory):
+    """A patient; invited=True for one who has not set a password yet."""
+
+    role = User.Role.PATIENT
+    clinic = factory.SubFactory(ClinicFactory)
+
+    class Params:
+        invited = factory.Trait(password=factory.LazyFunction(lambda: make_password(None)))
+
+
+class ClinicianFactory(UserFactory):
+    """A clinician; pass clinics=[...] to make them a member of those clinics."""
+
+    role = User.Role.CLINICIAN
+    clinic = None
+
+    @factory.post_generation
+    def clinics(self, create, clinics, **kwargs):
+        for clinic in clinics or []:
+            Membership.objects.create(user=self, clinic=clinic, role=kwargs.get("role", "clinician"))

@@ -1,0 +1,71 @@
+from io import StringIO
+
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Clinic, Membership, User
+from portal import demo
+
+
+def seed(*args):
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+class SeedDemoTests(TestCase):
+    def test_it_prints_the_demo_sign_ins(self):
+        output = seed()
+        self.assertIn("clinician@example.org", output)
+        self.assertIn("patient@example.org", output)
+        self.assertIn("portal-demo", output)
+
+    def test_running_it_twice_creates_nothing_more(self):
+        seed()
+        counts = (User.objects.count(), Clinic.objects.count(), Membership.objects.count())
+        seed()
+        self.assertEqual((User.objects.count(), Clinic.objects.count(), Membership.objects.count()), counts)
+
+    def test_the_demo_clinician_signs_in_and_sees_the_demo_patient(self):
+        seed()
+        self.client.post(reverse("login"), {"username": "clinician@example.org", "password": "portal-demo"})
+        response = self.client.get(reverse("portal:patient_list"))
+        self.assertContains(response, "Jordan Lee")
+
+    def test_the_demo_patient_signs_in_and_lands_on_their_modules(self):
+        seed()
+        self.client.post(reverse("login"), {"username": "patient@example.org", "password": "portal-demo"})
+        response = self.client.get("/", follow=True)
+        self.assertRedirects(response, reverse("education:my_modules"))
+
+    def test_the_content_editor_can_reach_the_admin_and_the_clinic_admin_runs_the_clinic(self):
+        clinic = demo.seed_demo_accounts()
+        self.assertTrue(User.objects.get(email="editor@example.org").is_content_editor)
+        self.assertTrue(User.objects.get(email="admin@example.org").is_clinic_admin(clinic))
+
+    def test_patients_n_adds_n_more_patients_each_time(self):
+        seed("--patients", "25")
+        seed("--patients", "25")
+        clinic = Clinic.objects.get(name=demo.DEMO_CLINIC_NAME)
+        self.assertEqual(User.objects.patients().filter(clinic=clinic).count(), 51)
+
+    def test_synthetic_patients_are_bulk_inserted(self):
+        seed()
+        with CaptureQueriesContext(connection) as queries:
+            demo.add_synthetic_patients(Clinic.objects.get(), 500)
+        # One count, then multi-row inserts (SQLite caps a statement at ~76 of these rows).
+        self.assertLessEqual(len(queries), 11)
+        self.assertEqual(User.objects.filter(email__startswith=demo.SYNTHETIC_EMAIL_PREFIX).count(), 500)
+
+    def test_a_negative_count_is_refused(self):
+        with self.assertRaisesMessage(CommandError, "--patients must be 0 or more"):
+            seed("--patients", "-1")
+
+    @override_settings(PRODUCTION=True)
+    def test_it_refuses_to_run_in_production(self):
+        with self.assertRaisesMessage(CommandError, "refuses to run when PORTAL_ENV=production"):
+            seed()
+        self.assertFalse(User.objects.exists())
