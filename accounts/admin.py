@@ -5,8 +5,20 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from accounts.models import Clinic, Invitation, Membership, User
 
 
-class MembershipInline(admin.TabularInline):
+class ClinicMembershipInline(admin.TabularInline):
+    """On a user's page: the clinics they work in."""
+
     model = Membership
+    fields = ["clinic", "role"]
+    extra = 0
+
+
+class StaffMembershipInline(admin.TabularInline):
+    """On a clinic's page: its staff."""
+
+    model = Membership
+    fields = ["user", "role"]
+    raw_id_fields = ["user"]
     extra = 0
 
 
@@ -14,7 +26,7 @@ class MembershipInline(admin.TabularInline):
 class ClinicAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone"]
     search_fields = ["name"]
-    inlines = [MembershipInline]
+    inlines = [StaffMembershipInline]
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -41,7 +53,7 @@ class UserAdmin(DjangoUserAdmin):
     list_select_related = ["clinic"]
     search_fields = ["email", "full_name"]
     readonly_fields = ["code", "last_login", "date_joined"]
-    inlines = [MembershipInline]
+    inlines = [ClinicMembershipInline]
     fieldsets = [
         (None, {"fields": ["code", "email", "password"]}),
         ("Person", {"fields": ["full_name", "role", "clinic", "date_of_birth", "record_number"]}),

@@ -147,6 +147,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.full_name or self.email
 
+    def clean(self):
+        super().clean()
+        # Sign-in looks addresses up lowercased; an account stored otherwise could never sign in.
+        self.email = User.objects.normalize_email(self.email)
+
     def get_full_name(self):
         return self.full_name
 
