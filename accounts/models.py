@@ -45,6 +45,10 @@ class Clinic(models.Model):
     def __str__(self):
         return self.name
 
+    def today(self):
+        """Today's date where the clinic is: due dates and visits are the clinic's days."""
+        return timezone.localdate(timezone=ZoneInfo(self.time_zone))
+
 
 class UserQuerySet(models.QuerySet):
     def patients(self):

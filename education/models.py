@@ -1,0 +1,248 @@
+import uuid
+
+from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils import timezone
+
+from accounts.models import User
+
+
+class Module(models.Model):
+    """A topic in the library. Its text lives in versions; `current_version` is the
+    newest published one, kept here so lists need no per-row lookup."""
+
+    class Topic(models.TextChoices):
+        SLEEP = "sleep", "Sleep"
+        DEPENDENCE = "dependence", "Dependence and withdrawal"
+        DRIVING = "driving", "Driving and machinery"
+        BREATHING = "breathing", "Breathing and interactions"
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    topic = models.CharField(max_length=20, choices=Topic.choices)
+    summary = models.TextField()
+    current_version = models.ForeignKey(
+        "ModuleVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+
+class ModuleVersion(models.Model):
+    """One published text of a module with its quiz. Never changed once published:
+    patients' records point at the exact version they saw."""
+
+    module = models.ForeignKey(Module, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    minutes_to_read = models.PositiveSmallIntegerField()
+    body_markdown = models.TextField()
+    body_html = models.TextField(help_text="Rendered from the Markdown and sanitised.")
+    content_hash = models.CharField(max_length=64)
+    reading_grade = models.DecimalField(max_digits=4, decimal_places=1, help_text="Flesch-Kincaid grade.")
+    word_count = models.PositiveIntegerField()
+    sources = models.JSONField(default=list)
+    reviewer = models.CharField(max_length=200)
+    reviewed_on = models.DateField()
+    pass_mark = models.PositiveSmallIntegerField(help_text="Percent of questions to answer right.")
+    material_change = models.BooleanField(
+        default=True, help_text="Patients must acknowledge this version again."
+    )
+    published_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["module", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["module", "number"], name="version_number_unique_per_module"),
+            models.CheckConstraint(
+                condition=Q(pass_mark__gte=1, pass_mark__lte=100), name="pass_mark_is_a_percentage"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (version {self.number})"
+
+
+class Question(models.Model):
+    version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="questions")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="question_position_unique"),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="choices")
+    position = models.PositiveSmallIntegerField()
+    text = models.TextField()
+    is_correct = models.BooleanField(default=False)
+    explanation = models.TextField()
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "position"], name="choice_position_unique"),
+            models.UniqueConstraint(
+                fields=["question"], condition=Q(is_correct=True), name="one_correct_choice_per_question"
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def for_patient(self, patient):
+        return self.filter(patient=patient)
+
+    def open(self):
+        return self.filter(completed_at__isnull=True, cancelled_at__isnull=True)
+
+    def not_cancelled(self):
+        return self.filter(cancelled_at__isnull=True)
+
+    def due_before(self, day):
+        return self.filter(due_date__lt=day)
+
+    def with_status(self, today):
+        """Annotate `status` as the patient sees it on `today` (the clinic's date)."""
+        return self.annotate(
+            status=Case(
+                When(cancelled_at__isnull=False, then=Value(Assignment.Status.CANCELLED)),
+                When(completed_at__isnull=False, then=Value(Assignment.Status.COMPLETED)),
+                When(due_date__lt=today, then=Value(Assignment.Status.OVERDUE)),
+                When(opened_at__isnull=False, then=Value(Assignment.Status.IN_PROGRESS)),
+                default=Value(Assignment.Status.NEW),
+            )
+        )
+
+    def for_my_modules(self, patient, today):
+        """The patient's assignments, newest due date first, with what the list shows."""
+        return (
+            self.for_patient(patient)
+            .not_cancelled()
+            .with_status(today)
+            .select_related("module__current_version")
+            .order_by("-due_date", "-assigned_at")
+        )
+
+
+class Assignment(models.Model):
+    """A module a clinician asked a patient to complete. Complete when the patient has
+    acknowledged the current version and passed its quiz, in either order."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        IN_PROGRESS = "in_progress", "In progress"
+        OVERDUE = "overdue", "Overdue"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
+    module = models.ForeignKey(Module, on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    due_date = models.DateField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "module"],
+                condition=Q(completed_at__isnull=True, cancelled_at__isnull=True),
+                name="one_open_assignment_per_patient_and_module",
+            ),
+        ]
+        indexes = [
+            # My modules: a patient's assignments by due date.
+            models.Index(fields=["patient", "due_date"], name="assignment_patient_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.module} for {self.patient}"
+
+
+class QuizAttempt(models.Model):
+    """One submitted quiz. Append-only; `submission_key` comes from the quiz page, so a
+    double click or a second tab submitting the same page records one attempt."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="attempts")
+    version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="attempts")
+    submission_key = models.UUIDField()
+    submitted_at = models.DateTimeField(default=timezone.now)
+    correct_count = models.PositiveSmallIntegerField()
+    question_count = models.PositiveSmallIntegerField()
+    score = models.PositiveSmallIntegerField(help_text="Percent answered right.")
+    passed = models.BooleanField()
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "submission_key"], name="one_attempt_per_submission"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Quiz attempt {self.code}"
+
+
+class Answer(models.Model):
+    attempt = models.ForeignKey(QuizAttempt, on_delete=models.PROTECT, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    choice = models.ForeignKey(Choice, on_delete=models.PROTECT, related_name="+")
+    is_correct = models.BooleanField()
+
+    class Meta:
+        ordering = ["attempt", "question__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "question"], name="one_answer_per_question"),
+        ]
+
+    def __str__(self):
+        return f"Answer to question {self.question_id}"
+
+
+class Acknowledgment(models.Model):
+    """The patient's statement that they read a version. Keeps exactly what was shown
+    (version, its hash, the statement) and what they typed. Append-only."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="acknowledgments")
+    version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="acknowledgments")
+    content_hash = models.CharField(max_length=64)
+    statement = models.TextField()
+    typed_name = models.CharField(max_length=150)
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-acknowledged_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment", "version"], name="one_acknowledgment_per_version"),
+        ]
+
+    def __str__(self):
+        return f"Acknowledgment {self.code}"

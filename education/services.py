@@ -1,0 +1,294 @@
+"""Writes about what is taught and what a patient did with it.
+
+Views, commands and the admin call these. Each runs in a transaction and raises
+ValidationError, with a message a page can show, before writing anything wrong.
+"""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from accounts.models import User
+from education import content
+from education.models import (
+    Acknowledgment,
+    Answer,
+    Assignment,
+    Choice,
+    Module,
+    ModuleVersion,
+    Question,
+    QuizAttempt,
+)
+
+ACKNOWLEDGMENT_STATEMENT = (
+    "I have read and understood this information, and I know I can ask my care team about it."
+)
+
+
+# The library ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    created: list[str]
+    updated: list[str]
+    unchanged: list[str]
+
+
+def load_library(content_dir: Path = content.CONTENT_DIR) -> LoadReport:
+    """Publish every module file that changed. Reads and checks all files first, so
+    one bad file leaves the database exactly as it was (content.ContentError)."""
+    sources = content.read_library(content_dir)
+    created, updated, unchanged = [], [], []
+    with transaction.atomic():
+        for source in sources:
+            outcome = publish_module(source)
+            {"created": created, "updated": updated, "unchanged": unchanged}[outcome].append(source.slug)
+    return LoadReport(created, updated, unchanged)
+
+
+def publish_module(source: content.ModuleSource) -> str:
+    """Publish `source` as a new version unless it is what is published already.
+    Returns "created", "updated" or "unchanged"."""
+    module = (
+        Module.objects.select_for_update().select_related("current_version").filter(slug=source.slug).first()
+    )
+    if module and module.current_version and module.current_version.content_hash == source.content_hash:
+        return "unchanged"
+    outcome = "updated" if module else "created"
+    if module is None:
+        module = Module(slug=source.slug)
+    module.title, module.topic, module.summary = source.title, source.topic, source.summary
+    module.save()
+    version = _create_version(module, source)
+    module.current_version = version
+    module.save(update_fields=["current_version"])
+    return outcome
+
+
+def _create_version(module: Module, source: content.ModuleSource) -> ModuleVersion:
+    last_number = module.versions.aggregate(last=Max("number"))["last"] or 0
+    version = ModuleVersion.objects.create(
+        module=module,
+        number=last_number + 1,
+        title=source.title,
+        summary=source.summary,
+        minutes_to_read=source.minutes_to_read,
+        body_markdown=source.body_markdown,
+        body_html=source.body_html,
+        content_hash=source.content_hash,
+        reading_grade=source.reading_grade,
+        word_count=source.word_count,
+        sources=source.sources,
+        reviewer=source.reviewer,
+        reviewed_on=source.reviewed_on,
+        pass_mark=source.pass_mark,
+        # The first version has nothing before it to supersede.
+        material_change=source.material_change or last_number == 0,
+    )
+    for position, question_source in enumerate(source.questions, 1):
+        question = Question.objects.create(version=version, position=position, text=question_source.text)
+        Choice.objects.bulk_create(
+            Choice(
+                question=question,
+                position=choice_position,
+                text=choice.text,
+                is_correct=choice.is_correct,
+                explanation=choice.explanation,
+            )
+            for choice_position, choice in enumerate(question_source.choices, 1)
+        )
+    return version
+
+
+def counting_versions(module: Module):
+    """Versions whose acknowledgment and quiz still count: the newest material version
+    and any minor corrections published after it."""
+    floor = module.versions.filter(material_change=True).aggregate(n=Max("number"))["n"] or 0
+    return module.versions.filter(number__gte=floor)
+
+
+# Assignments --------------------------------------------------------------------------
+
+
+def assign_module(*, patient: User, module: Module, assigned_by: User, due_date: datetime.date) -> Assignment:
+    """Assign one module to one patient. The clinician's workflow builds on this."""
+    if not patient.is_patient:
+        raise ValidationError("Modules can only be assigned to patients.")
+    if due_date < patient.clinic.today():
+        raise ValidationError({"due_date": "The due date cannot be in the past."})
+    if Assignment.objects.open().filter(patient=patient, module=module).exists():
+        raise ValidationError(f"{patient} already has “{module}” open.")
+    try:
+        with transaction.atomic():
+            return Assignment.objects.create(
+                patient=patient, module=module, assigned_by=assigned_by, due_date=due_date
+            )
+    except IntegrityError as error:
+        raise ValidationError(f"{patient} already has “{module}” open.") from error
+
+
+def mark_opened(*, assignment: Assignment) -> None:
+    """Record the first time the patient opened the module; later views change nothing."""
+    now = timezone.now()
+    if Assignment.objects.filter(pk=assignment.pk, opened_at__isnull=True).update(opened_at=now):
+        assignment.opened_at = now
+
+
+def _require_active(assignment: Assignment) -> None:
+    if assignment.cancelled_at:
+        raise ValidationError("Your care team cancelled this module, so nothing more can be recorded.")
+
+
+def _require_current(assignment: Assignment, version: ModuleVersion) -> None:
+    if assignment.module.current_version_id != version.pk:
+        raise ValidationError(
+            "This module was updated while you had it open. Please read the new version and try again."
+        )
+
+
+# Quizzes -------------------------------------------------------------------------------
+
+
+def submit_quiz(
+    *,
+    assignment: Assignment,
+    version: ModuleVersion,
+    answers: dict[int, int],
+    submission_key: uuid.UUID,
+) -> QuizAttempt:
+    """Score and record one attempt: `answers` maps question id to choice id.
+
+    The same `submission_key` twice returns the first attempt and records nothing, so
+    a double click or a resubmitted page counts once."""
+    earlier = QuizAttempt.objects.filter(assignment=assignment, submission_key=submission_key).first()
+    if earlier:
+        return earlier
+    _require_active(assignment)
+    _require_current(assignment, version)
+    chosen = _checked_choices(version, answers)
+    correct = sum(1 for choice in chosen if choice.is_correct)
+    score = round(100 * correct / len(chosen))
+    try:
+        with transaction.atomic():
+            attempt = QuizAttempt.objects.create(
+                assignment=assignment,
+                version=version,
+                submission_key=submission_key,
+                correct_count=correct,
+                question_count=len(chosen),
+                score=score,
+                passed=score >= version.pass_mark,
+            )
+            Answer.objects.bulk_create(
+                Answer(attempt=attempt, question_id=c.question_id, choice=c, is_correct=c.is_correct)
+                for c in chosen
+            )
+            complete_if_done(assignment=assignment)
+    except IntegrityError:
+        # The same page submitted twice at the same moment: the other request recorded it.
+        return QuizAttempt.objects.get(assignment=assignment, submission_key=submission_key)
+    return attempt
+
+
+def _checked_choices(version: ModuleVersion, answers: dict[int, int]) -> list[Choice]:
+    """One choice per question of `version`, each belonging to its own question."""
+    question_ids = set(version.questions.values_list("pk", flat=True))
+    if set(answers) != question_ids:
+        raise ValidationError("Please answer every question.")
+    by_id = Choice.objects.filter(question__version=version).in_bulk(answers.values())
+    chosen = []
+    for question_id, choice_id in answers.items():
+        choice = by_id.get(choice_id)
+        if choice is None or choice.question_id != question_id:
+            raise ValidationError("One of the answers does not belong to its question.")
+        chosen.append(choice)
+    return chosen
+
+
+# Acknowledgments --------------------------------------------------------------------------
+
+
+def names_match(typed: str, account_name: str) -> bool:
+    """Ignore case and extra spaces, nothing else."""
+    return " ".join(typed.split()).casefold() == " ".join(account_name.split()).casefold()
+
+
+def acknowledge(
+    *,
+    assignment: Assignment,
+    version: ModuleVersion,
+    typed_name: str,
+    ip_address: str | None,
+    user_agent: str,
+) -> Acknowledgment:
+    """Record that the patient read `version`, with exactly what they were shown.
+    Acknowledging the same version again returns the first record."""
+    earlier = Acknowledgment.objects.filter(assignment=assignment, version=version).first()
+    if earlier:
+        return earlier
+    _require_active(assignment)
+    _require_current(assignment, version)
+    if not names_match(typed_name, assignment.patient.full_name):
+        raise ValidationError({"typed_name": "Type your full name exactly as it is on your account."})
+    try:
+        with transaction.atomic():
+            acknowledgment = Acknowledgment.objects.create(
+                assignment=assignment,
+                version=version,
+                content_hash=version.content_hash,
+                statement=ACKNOWLEDGMENT_STATEMENT,
+                typed_name=" ".join(typed_name.split()),
+                ip_address=ip_address,
+                user_agent=user_agent[:500],
+            )
+            complete_if_done(assignment=assignment)
+    except IntegrityError:
+        return Acknowledgment.objects.get(assignment=assignment, version=version)
+    return acknowledgment
+
+
+# Completion -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    acknowledged: Acknowledgment | None
+    passed: QuizAttempt | None
+    latest_attempt: QuizAttempt | None
+
+    @property
+    def done(self) -> bool:
+        return self.acknowledged is not None and self.passed is not None
+
+
+def progress(assignment: Assignment) -> Progress:
+    """What still counts toward completing `assignment` (three queries)."""
+    counting = counting_versions(assignment.module)
+    attempts = assignment.attempts.select_related("version")
+    return Progress(
+        acknowledged=assignment.acknowledgments.filter(version__in=counting).first(),
+        passed=attempts.filter(version__in=counting, passed=True).first(),
+        latest_attempt=attempts.first(),
+    )
+
+
+def complete_if_done(*, assignment: Assignment) -> bool:
+    """Mark the assignment complete once the counting version is acknowledged and its
+    quiz passed, in either order. The conditional update makes it happen once."""
+    if not progress(assignment).done:
+        return False
+    now = timezone.now()
+    changed = Assignment.objects.filter(
+        pk=assignment.pk, completed_at__isnull=True, cancelled_at__isnull=True
+    )
+    if changed.update(completed_at=now):
+        assignment.completed_at = now
+    return True
