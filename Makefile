@@ -20,6 +20,7 @@ install: $(STAMP)
 # Development server: SQLite and eager Celery whatever the shell exports.
 run: $(STAMP)
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py migrate --no-input
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py load_modules
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py seed_demo
 	@echo "Serving the portal on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py runserver 127.0.0.1:8000

@@ -29,3 +29,13 @@ class InvitePatientForm(forms.Form):
         if not name:
             raise forms.ValidationError("Enter the patient's full name.")
         return name
+
+
+def add_service_errors(form, error):
+    """Show a service's ValidationError on the form: on its field where the form has
+    one, otherwise at the top."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)

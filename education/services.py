@@ -57,9 +57,9 @@ def load_library(content_dir: Path = content.CONTENT_DIR) -> LoadReport:
 def publish_module(source: content.ModuleSource) -> str:
     """Publish `source` as a new version unless it is what is published already.
     Returns "created", "updated" or "unchanged"."""
-    module = (
-        Module.objects.select_for_update().select_related("current_version").filter(slug=source.slug).first()
-    )
+    # Lock the module row only: PostgreSQL cannot lock the nullable side of the join.
+    locked = Module.objects.select_for_update(of=("self",)).select_related("current_version")
+    module = locked.filter(slug=source.slug).first()
     if module and module.current_version and module.current_version.content_hash == source.content_hash:
         return "unchanged"
     outcome = "updated" if module else "created"
@@ -147,11 +147,12 @@ def _require_active(assignment: Assignment) -> None:
         raise ValidationError("Your care team cancelled this module, so nothing more can be recorded.")
 
 
+STALE_QUIZ = "This module was updated while you had it open. Please read the new version and try again."
+
+
 def _require_current(assignment: Assignment, version: ModuleVersion) -> None:
     if assignment.module.current_version_id != version.pk:
-        raise ValidationError(
-            "This module was updated while you had it open. Please read the new version and try again."
-        )
+        raise ValidationError(STALE_QUIZ)
 
 
 # Quizzes -------------------------------------------------------------------------------
@@ -286,9 +287,6 @@ def complete_if_done(*, assignment: Assignment) -> bool:
     if not progress(assignment).done:
         return False
     now = timezone.now()
-    changed = Assignment.objects.filter(
-        pk=assignment.pk, completed_at__isnull=True, cancelled_at__isnull=True
-    )
-    if changed.update(completed_at=now):
+    if Assignment.objects.open().filter(pk=assignment.pk).update(completed_at=now):
         assignment.completed_at = now
     return True

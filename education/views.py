@@ -1,10 +1,104 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import patient_required
+from accounts.forms import add_service_errors
+from education import services
+from education.access import get_assignment_for_patient, get_attempt_for_patient
+from education.forms import AcknowledgmentForm, QuizForm
+from education.models import Assignment
 
 
 @patient_required
 @require_GET
 def my_modules(request):
-    return render(request, "education/my_modules.html")
+    today = request.user.clinic.today()
+    assignments = Assignment.objects.for_my_modules(request.user, today)
+    return render(request, "education/my_modules.html", {"assignments": assignments})
+
+
+@patient_required
+@require_GET
+def reader(request, code):
+    assignment = get_assignment_for_patient(request, code)
+    services.mark_opened(assignment=assignment)
+    context = {
+        "assignment": assignment,
+        "version": assignment.module.current_version,
+        "progress": services.progress(assignment),
+    }
+    return render(request, "education/reader.html", context)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def quiz(request, code):
+    assignment = get_assignment_for_patient(request, code)
+    version = assignment.module.current_version
+    if request.method == "POST" and request.POST.get("version") != str(version.pk):
+        messages.warning(request, services.STALE_QUIZ)
+        return redirect("education:reader", code=assignment.code)
+    questions = list(version.questions.prefetch_related("choices"))
+    initial = {"submission_key": uuid.uuid4()}
+    form = QuizForm(request.POST or None, initial=initial, version=version, questions=questions)
+    if request.method == "POST" and form.is_valid():
+        try:
+            attempt = services.submit_quiz(
+                assignment=assignment,
+                version=version,
+                answers=form.answers(),
+                submission_key=form.cleaned_data["submission_key"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("education:quiz_result", code=attempt.code)
+    context = {"assignment": assignment, "version": version, "form": form}
+    return render(request, "education/quiz.html", context)
+
+
+@patient_required
+@require_GET
+def quiz_result(request, code):
+    attempt = get_attempt_for_patient(request, code)
+    answers = attempt.answers.select_related("question", "choice").prefetch_related("question__choices")
+    context = {
+        "attempt": attempt,
+        "assignment": attempt.assignment,
+        "answers": answers,
+        "progress": services.progress(attempt.assignment),
+    }
+    return render(request, "education/quiz_result.html", context)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def acknowledge(request, code):
+    assignment = get_assignment_for_patient(request, code)
+    version = assignment.module.current_version
+    form = AcknowledgmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.acknowledge(
+                assignment=assignment,
+                version=version,
+                typed_name=form.cleaned_data["typed_name"],
+                ip_address=request.META.get("REMOTE_ADDR"),
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Thank you. Your acknowledgment is recorded.")
+            return redirect("education:reader", code=assignment.code)
+    context = {
+        "assignment": assignment,
+        "version": version,
+        "form": form,
+        "progress": services.progress(assignment),
+    }
+    return render(request, "education/acknowledge.html", context)

@@ -2,12 +2,15 @@
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts.models import CONTENT_EDITORS_GROUP, Clinic, Membership, User
+from education import services as education_services
+from education.models import Assignment, Module
 
 DEMO_CLINIC_NAME = "Riverside Demo Clinic"
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo sign-in, refused in production
@@ -101,8 +104,20 @@ def seed_demo_accounts() -> Clinic:
     editor.is_staff = True
     editor.save(update_fields=["is_staff"])
     editor.groups.add(Group.objects.get(name=CONTENT_EDITORS_GROUP))
-    _upsert_user(PATIENT, password, role=User.Role.PATIENT, clinic=clinic, record_number="DEMO-0")
+    patient = _upsert_user(PATIENT, password, role=User.Role.PATIENT, clinic=clinic, record_number="DEMO-0")
+    education_services.load_library()
+    _assign_every_module(patient, assigned_by=User.objects.get(email=CLINICIAN.email))
     return clinic
+
+
+def _assign_every_module(patient: User, assigned_by: User) -> None:
+    """Give the demo patient each module once, due over the next few weeks."""
+    already = set(Assignment.objects.filter(patient=patient).not_cancelled().values_list("module", flat=True))
+    today = patient.clinic.today()
+    for weeks, module in enumerate(Module.objects.exclude(pk__in=already).order_by("slug"), 1):
+        education_services.assign_module(
+            patient=patient, module=module, assigned_by=assigned_by, due_date=today + timedelta(weeks=weeks)
+        )
 
 
 def _upsert_user(account: DemoAccount, password_hash: str, **fields) -> User:

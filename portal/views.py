@@ -13,7 +13,7 @@ from kombu import Connection
 
 from accounts import services as account_services
 from accounts.access import clinician_required, get_patient_for_clinician
-from accounts.forms import InvitePatientForm
+from accounts.forms import InvitePatientForm, add_service_errors
 from accounts.models import User
 
 logger = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def patient_new(request):
         try:
             sent = account_services.invite_patient(clinician=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             _report_invitation(request, sent, "added")
             return redirect("portal:patient_detail", code=sent.invitation.patient.code)
@@ -114,14 +114,6 @@ def patient_resend_invitation(request, code):
     else:
         _report_invitation(request, sent, "sent a new invitation to")
     return redirect("portal:patient_detail", code=patient.code)
-
-
-def _add_service_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
 
 
 def _report_invitation(request, sent, verb):

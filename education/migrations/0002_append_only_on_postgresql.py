@@ -24,7 +24,8 @@ $$ LANGUAGE plpgsql;
 def add_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(FUNCTION)
+    # No params: the % in RAISE are PL/pgSQL placeholders, not query parameters.
+    schema_editor.execute(FUNCTION, params=None)
     for table in APPEND_ONLY_TABLES:
         schema_editor.execute(
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "

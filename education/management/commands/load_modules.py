@@ -1,15 +1,22 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 
 from education import services
-from education.content import ContentError
+from education.content import CONTENT_DIR, ContentError
 
 
 class Command(BaseCommand):
     help = "Publish the module library from education/content/: changed files become new versions."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--from", dest="content_dir", type=Path, default=CONTENT_DIR, help="The library folder to load."
+        )
+
+    def handle(self, *args, content_dir, **options):
         try:
-            report = services.load_library()
+            report = services.load_library(content_dir)
         except ContentError as error:
             raise CommandError("Nothing was loaded. Fix these files first:\n" + str(error)) from error
         for label, slugs in (("new", report.created), ("new version", report.updated)):

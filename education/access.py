@@ -1,0 +1,24 @@
+"""The one way views reach a patient's learning records: their own, or a 404."""
+
+from django.shortcuts import get_object_or_404
+
+from education.models import Assignment, QuizAttempt
+
+
+def get_assignment_for_patient(request, code) -> Assignment:
+    """The signed-in patient's own assignment, unless cancelled, with its module and
+    current version. Another patient's assignment is a 404, as is an unknown code."""
+    assignments = (
+        Assignment.objects.for_patient(request.user)
+        .not_cancelled()
+        .select_related("patient", "module__current_version")
+    )
+    return get_object_or_404(assignments, code=code)
+
+
+def get_attempt_for_patient(request, code) -> QuizAttempt:
+    """One of the signed-in patient's own quiz attempts, or a 404."""
+    attempts = QuizAttempt.objects.filter(assignment__patient=request.user).select_related(
+        "assignment__module__current_version", "version"
+    )
+    return get_object_or_404(attempts, code=code)

@@ -1,0 +1,202 @@
+import shutil
+import tempfile
+from io import StringIO
+from pathlib import Path
+
+from django.core.management import CommandError, call_command
+from django.test import TestCase
+
+from education import services
+from education.content import CONTENT_DIR, ContentError
+from education.models import Choice, Module, ModuleVersion, Question
+
+
+class LibraryCopyMixin:
+    """Each test gets its own copy of the real library to edit."""
+
+    def setUp(self):
+        super().setUp()
+        self.library = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.library)
+        shutil.copytree(CONTENT_DIR, self.library, dirs_exist_ok=True)
+
+    def edit(self, slug, filename, old, new):
+        path = self.library / slug / filename
+        text = path.read_text()
+        assert old in text, f"{old!r} is not in {path}"
+        path.write_text(text.replace(old, new, 1))
+        return path
+
+    def load(self):
+        return services.load_library(self.library)
+
+    def assert_refused(self, problem, path):
+        with self.assertRaises(ContentError) as refused:
+            self.load()
+        self.assertIn(str(path), str(refused.exception))
+        self.assertIn(problem, str(refused.exception))
+        self.assertFalse(Module.objects.exists())
+        self.assertFalse(ModuleVersion.objects.exists())
+
+
+class LoadingTheLibraryTests(LibraryCopyMixin, TestCase):
+    def test_a_clean_database_gets_the_four_modules_with_their_quizzes(self):
+        report = self.load()
+        self.assertEqual(len(report.created), 4)
+        self.assertEqual(
+            set(Module.objects.values_list("topic", flat=True)),
+            {"sleep", "dependence", "driving", "breathing"},
+        )
+        self.assertEqual(Question.objects.count(), 20)
+        for version in ModuleVersion.objects.all():
+            self.assertLessEqual(version.reading_grade, 8)
+            self.assertTrue(400 <= version.word_count <= 900, version)
+
+    def test_every_question_has_three_or_four_choices_with_exactly_one_right_and_all_explained(self):
+        self.load()
+        for question in Question.objects.prefetch_related("choices"):
+            choices = list(question.choices.all())
+            self.assertIn(len(choices), (3, 4))
+            self.assertEqual(sum(c.is_correct for c in choices), 1)
+            self.assertTrue(all(c.explanation for c in choices))
+
+    def test_a_second_run_creates_nothing(self):
+        self.load()
+        counts = (ModuleVersion.objects.count(), Question.objects.count(), Choice.objects.count())
+        report = self.load()
+        self.assertEqual(len(report.unchanged), 4)
+        self.assertEqual(
+            (ModuleVersion.objects.count(), Question.objects.count(), Choice.objects.count()), counts
+        )
+
+    def test_editing_one_file_creates_exactly_one_new_version(self):
+        self.load()
+        first = Module.objects.get(slug="sleep-medicines").current_version
+        self.edit(
+            "sleep-medicines",
+            "module.md",
+            "Ask your care team about CBT-I.",
+            "Ask your care team about CBT-I soon.",
+        )
+        report = self.load()
+        self.assertEqual(report.updated, ["sleep-medicines"])
+        self.assertEqual(ModuleVersion.objects.count(), 5)
+        module = Module.objects.get(slug="sleep-medicines")
+        self.assertEqual(module.current_version.number, 2)
+        self.assertEqual(ModuleVersion.objects.get(pk=first.pk).body_markdown, first.body_markdown)
+
+    def test_editing_the_quiz_alone_also_makes_a_new_version(self):
+        self.load()
+        self.edit("stopping-safely", "quiz.toml", "Skip a dose every few days", "Skip a dose now and then")
+        self.assertEqual(self.load().updated, ["stopping-safely"])
+
+    def test_the_command_reports_what_it_did(self):
+        out = StringIO()
+        call_command("load_modules", stdout=out)
+        self.assertIn("4 created, 0 updated, 0 unchanged", out.getvalue())
+
+
+class RefusingBadFilesTests(LibraryCopyMixin, TestCase):
+    def test_no_title(self):
+        path = self.edit(
+            "sleep-medicines", "module.md", 'title = "Sleep medicines', 'subtitle = "Sleep medicines'
+        )
+        self.assert_refused("unknown header field(s) subtitle", path)
+
+    def test_an_empty_title(self):
+        path = self.edit(
+            "sleep-medicines",
+            "module.md",
+            'title = "Sleep medicines: short-term help, not a long-term fix"',
+            'title = ""',
+        )
+        self.assert_refused("no title in the header", path)
+
+    def test_an_unknown_topic(self):
+        path = self.edit("driving-and-machinery", "module.md", 'topic = "driving"', 'topic = "cooking"')
+        self.assert_refused("unknown topic 'cooking'", path)
+
+    def test_a_question_with_two_correct_choices(self):
+        path = self.edit(
+            "sleep-medicines",
+            "quiz.toml",
+            'text = "A sleeping pill every night"',
+            'text = "A sleeping pill every night"\n  correct = true',
+        )
+        self.assert_refused("question 1 must have exactly one correct choice", path)
+
+    def test_a_question_with_no_correct_choice(self):
+        path = self.edit("sleep-medicines", "quiz.toml", "correct = true\n", "")
+        self.assert_refused("question 1 must have exactly one correct choice", path)
+
+    def test_a_choice_without_an_explanation(self):
+        path = self.edit(
+            "stopping-safely",
+            "quiz.toml",
+            'explanation = "Physical dependence can happen to anyone',
+            'note = "Physical dependence can happen to anyone',
+        )
+        self.assert_refused("question 1, choice A has no explanation", path)
+
+    def test_no_sources(self):
+        path = self.library / "breathing-and-interactions" / "module.md"
+        text = path.read_text()
+        start, end = text.index("sources = ["), text.index("]\n+++")
+        path.write_text(text[:start] + "sources = [" + text[end:])
+        self.assert_refused("no sources in the header", path)
+
+    def test_a_dose(self):
+        path = self.edit(
+            "sleep-medicines", "module.md", "Ask your care team about CBT-I.", "Take 2 mg at night."
+        )
+        self.assert_refused("mentions a dose ('2 mg')", path)
+
+    def test_a_price(self):
+        path = self.edit(
+            "sleep-medicines", "module.md", "Ask your care team about CBT-I.", "It costs $5 a month."
+        )
+        self.assert_refused("a price or a sales word", path)
+
+    def test_no_talk_to_your_care_team_message(self):
+        path = self.library / "driving-and-machinery" / "module.md"
+        path.write_text(path.read_text().replace("Talk to your care team", "Speak with a doctor"))
+        self.assert_refused("must tell the reader to 'talk to your care team'", path)
+
+    def test_hard_reading(self):
+        hard = (
+            "Pharmacokinetic interindividual variability necessitates individualized "
+            "therapeutic considerations regarding benzodiazepine discontinuation methodologies. "
+        )
+        path = self.edit("sleep-medicines", "module.md", "## What to do\n", hard * 20 + "\n## What to do\n")
+        self.assert_refused("reading grade", path)
+
+    def test_too_short(self):
+        path = self.library / "sleep-medicines" / "module.md"
+        header = path.read_text().split("+++\n")[1]
+        path.write_text(f"+++\n{header}+++\nShort. Talk to your care team.\n")
+        self.assert_refused("it must have 400 to 900", path)
+
+    def test_a_missing_quiz(self):
+        (self.library / "sleep-medicines" / "quiz.toml").unlink()
+        self.assert_refused("file is missing", self.library / "sleep-medicines" / "quiz.toml")
+
+    def test_a_header_that_is_not_toml(self):
+        path = self.edit("sleep-medicines", "module.md", "pass_mark = 80", "pass_mark = eighty")
+        self.assert_refused("the header is not valid TOML", path)
+
+    def test_one_bad_file_among_good_ones_leaves_the_database_as_it_was(self):
+        self.load()
+        self.edit(
+            "stopping-safely", "module.md", "Do not skip doses to cut down.", "Never skip doses to cut down."
+        )
+        path = self.edit("driving-and-machinery", "module.md", 'topic = "driving"', 'topic = "cooking"')
+        with self.assertRaises(ContentError) as refused:
+            self.load()
+        self.assertIn(str(path), str(refused.exception))
+        self.assertEqual(ModuleVersion.objects.count(), 4)
+
+    def test_the_command_names_the_file_and_writes_nothing(self):
+        self.edit("driving-and-machinery", "module.md", 'topic = "driving"', 'topic = "cooking"')
+        with self.assertRaisesMessage(CommandError, "Nothing was loaded"):
+            call_command("load_modules", "--from", str(self.library), stdout=StringIO())
+        self.assertFalse(Module.objects.exists())
