@@ -137,6 +137,8 @@ def assign_module(*, patient: User, module: Module, assigned_by: User, due_date:
 
 def mark_opened(*, assignment: Assignment) -> None:
     """Record the first time the patient opened the module; later views change nothing."""
+    if assignment.opened_at:
+        return
     now = timezone.now()
     if Assignment.objects.filter(pk=assignment.pk, opened_at__isnull=True).update(opened_at=now):
         assignment.opened_at = now

@@ -14,3 +14,13 @@ def broker_url_or_skip():
     if os.environ.get("CI") == "true":
         pytest.fail("CELERY_BROKER_URL must point at a broker in CI.")
     pytest.skip("No CELERY_BROKER_URL: set it to run the tests against a real broker.")
+
+
+def postgresql_or_skip(connection):
+    """For behaviour only PostgreSQL has (triggers). In CI, where the suite must run on
+    PostgreSQL, another database fails the test instead of skipping it."""
+    if connection.vendor == "postgresql":
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI must run the suite on PostgreSQL (DATABASE_URL).")
+    pytest.skip("Runs on PostgreSQL only: set DATABASE_URL to a PostgreSQL database.")

@@ -1,10 +1,9 @@
-from unittest import skipUnless
-
 from django.db import DatabaseError, connection, transaction
 
 from education import services
 from education.models import Acknowledgment, Answer, QuizAttempt
 from tests.education.base import EducationTestCase, publish_edit
+from tests.services import postgresql_or_skip
 
 CHANGE = ("Ask your care team about CBT-I.", "Ask your care team about CBT-I at your next visit.")
 
@@ -71,9 +70,9 @@ class NewVersionTests(EducationTestCase):
         self.assertFalse(Acknowledgment.objects.exists())
 
 
-@skipUnless(connection.vendor == "postgresql", "The append-only trigger exists on PostgreSQL only.")
 class AppendOnlyOnPostgresqlTests(EducationTestCase):
     def setUp(self):
+        postgresql_or_skip(connection)
         self.sign_in(self.pat)
         self.acknowledge()
 
