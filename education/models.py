@@ -114,9 +114,6 @@ class AssignmentQuerySet(models.QuerySet):
     def not_cancelled(self):
         return self.filter(cancelled_at__isnull=True)
 
-    def due_before(self, day):
-        return self.filter(due_date__lt=day)
-
     def with_status(self, today):
         """Annotate `status` as the patient sees it on `today` (the clinic's date)."""
         return self.annotate(
