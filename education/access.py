@@ -22,3 +22,11 @@ def get_attempt_for_patient(request, code) -> QuizAttempt:
         "assignment__module__current_version", "version"
     )
     return get_object_or_404(attempts, code=code)
+
+
+def get_assignment_for_clinician(request, code) -> Assignment:
+    """An assignment of a patient in one of the signed-in clinician's clinics, or a 404."""
+    assignments = Assignment.objects.filter(
+        patient__clinic__memberships__user=request.user,
+    ).select_related("patient", "module")
+    return get_object_or_404(assignments, code=code)

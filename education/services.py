@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Clinic, User
 from education import content
 from education.models import (
     Acknowledgment,
@@ -118,21 +118,83 @@ def counting_versions(module: Module):
 # Assignments --------------------------------------------------------------------------
 
 
-def assign_module(*, patient: User, module: Module, assigned_by: User, due_date: datetime.date) -> Assignment:
-    """Assign one module to one patient. The clinician's workflow builds on this."""
-    if not patient.is_patient:
+@dataclass(frozen=True)
+class ModuleSet:
+    name: str
+    slugs: tuple[str, ...]
+
+
+MODULE_SETS = {
+    "starting": ModuleSet(
+        "Starting a benzodiazepine",
+        ("sleep-medicines", "stopping-safely", "driving-and-machinery", "breathing-and-interactions"),
+    ),
+    "stopping": ModuleSet("Lowering or stopping safely", ("stopping-safely", "sleep-medicines")),
+    "everyday-safety": ModuleSet("Everyday safety", ("driving-and-machinery", "breathing-and-interactions")),
+}
+BULK_BATCH_SIZE = 1000
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    created: list[Assignment]
+    skipped: list[tuple[User, Module]]
+
+
+def assign_modules(
+    *, patients: list[User], modules: list[Module], assigned_by: User, due_date: datetime.date
+) -> AssignResult:
+    """Assign every module to every patient in one transaction with bulk inserts. An open
+    assignment that exists already is skipped and reported, never duplicated. A fixed
+    number of queries however many patients, apart from the insert batches."""
+    if not patients:
+        raise ValidationError("Select at least one patient.")
+    if not modules:
+        raise ValidationError({"modules": "Choose at least one module or a set of modules."})
+    if any(not patient.is_patient for patient in patients):
         raise ValidationError("Modules can only be assigned to patients.")
-    if due_date < patient.clinic.today():
-        raise ValidationError({"due_date": "The due date cannot be in the past."})
-    if Assignment.objects.open().filter(patient=patient, module=module).exists():
-        raise ValidationError(f"{patient} already has “{module}” open.")
+    _require_clinician_of(assigned_by, {patient.clinic_id for patient in patients}, due_date)
     try:
         with transaction.atomic():
-            return Assignment.objects.create(
-                patient=patient, module=module, assigned_by=assigned_by, due_date=due_date
+            already_open = set(
+                Assignment.objects.open()
+                .filter(patient__in=[p.pk for p in patients], module__in=[m.pk for m in modules])
+                .values_list("patient_id", "module_id")
             )
+            new = [
+                Assignment(patient=patient, module=module, assigned_by=assigned_by, due_date=due_date)
+                for patient in patients
+                for module in modules
+                if (patient.pk, module.pk) not in already_open
+            ]
+            Assignment.objects.bulk_create(new, batch_size=BULK_BATCH_SIZE)
     except IntegrityError as error:
-        raise ValidationError(f"{patient} already has “{module}” open.") from error
+        raise ValidationError(
+            "Someone assigned modules to these patients at the same moment. Please try again."
+        ) from error
+    skipped = [(p, m) for p in patients for m in modules if (p.pk, m.pk) in already_open]
+    return AssignResult(created=new, skipped=skipped)
+
+
+def _require_clinician_of(clinician: User, clinic_ids: set[int], due_date: datetime.date) -> None:
+    """The clinician belongs to every clinic concerned, and the due date is not in the
+    past in any of them (one query)."""
+    clinics = list(Clinic.objects.filter(pk__in=clinic_ids, memberships__user=clinician))
+    if len(clinics) != len(clinic_ids):
+        raise ValidationError("You can only assign modules to patients of your own clinics.")
+    if any(due_date < clinic.today() for clinic in clinics):
+        raise ValidationError({"due_date": "The due date cannot be in the past."})
+
+
+def cancel_assignment(*, assignment: Assignment, cancelled_by: User) -> None:
+    """Cancel an open assignment, keeping it with who cancelled it and when."""
+    now = timezone.now()
+    cancelled = (
+        Assignment.objects.open().filter(pk=assignment.pk).update(cancelled_at=now, cancelled_by=cancelled_by)
+    )
+    if not cancelled:
+        raise ValidationError("Only an open assignment can be cancelled; this one is completed or cancelled.")
+    assignment.cancelled_at, assignment.cancelled_by = now, cancelled_by
 
 
 def mark_opened(*, assignment: Assignment) -> None:

@@ -115,8 +115,11 @@ def _assign_every_module(patient: User, assigned_by: User) -> None:
     already = set(Assignment.objects.filter(patient=patient).not_cancelled().values_list("module", flat=True))
     today = patient.clinic.today()
     for weeks, module in enumerate(Module.objects.exclude(pk__in=already).order_by("slug"), 1):
-        education_services.assign_module(
-            patient=patient, module=module, assigned_by=assigned_by, due_date=today + timedelta(weeks=weeks)
+        education_services.assign_modules(
+            patients=[patient],
+            modules=[module],
+            assigned_by=assigned_by,
+            due_date=today + timedelta(weeks=weeks),
         )
 
 
