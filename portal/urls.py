@@ -3,16 +3,26 @@ from django.urls import include, path
 
 from portal import views
 
-# Clinician pages: the clinic's patients.
+# The clinician's pages. Records appear in URLs only by their random code.
 clinician_patterns = [
-    path("patients/", views.patient_list, name="patient_list"),
+    path("patients/", views.dashboard, name="dashboard"),
+    path("patients/search/", views.dashboard_search, name="dashboard_search"),
+    path("patients/bulk-assign/", views.bulk_assign, name="bulk_assign"),
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<uuid:code>/", views.patient_detail, name="patient_detail"),
+    path("patients/<uuid:code>/assign/", views.patient_assign, name="patient_assign"),
+    path("patients/<uuid:code>/visits/new/", views.visit_new, name="visit_new"),
     path(
         "patients/<uuid:code>/resend-invitation/",
         views.patient_resend_invitation,
         name="patient_resend_invitation",
     ),
+    path("assignments/<uuid:code>/cancel/", views.assignment_cancel, name="assignment_cancel"),
+    path("visits/<uuid:code>/", views.visit_summary, name="visit_summary"),
+    path("visits/<uuid:code>/pdf/", views.visit_pdf, name="visit_pdf"),
+    path("visits/<uuid:code>/held/", views.visit_held, name="visit_held"),
+    path("overview/", views.overview, name="overview"),
+    path("export/assignments.csv", views.export_assignments, name="export_assignments"),
 ]
 
 urlpatterns = [

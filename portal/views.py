@@ -1,12 +1,16 @@
+import datetime
 import logging
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import JsonResponse
+from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from kombu import Connection
@@ -14,11 +18,18 @@ from kombu import Connection
 from accounts import services as account_services
 from accounts.access import clinician_required, get_patient_for_clinician
 from accounts.forms import InvitePatientForm, add_service_errors
-from accounts.models import User
+from accounts.models import Clinic, User
+from education import services as education_services
+from education.access import get_assignment_for_clinician
+from education.models import Assignment
+from education.selectors import learning_records
+from portal import selectors, services
+from portal.access import get_visit_for_clinician
+from portal.exports import csv_lines
+from portal.forms import AssignForm, BulkAssignForm, DashboardFilterForm, SearchForm, VisitForm, VisitHeldForm
+from portal.pdf import visit_summary_pdf
 
 logger = logging.getLogger(__name__)
-
-PATIENTS_PER_PAGE = 50
 
 
 @require_GET
@@ -28,7 +39,7 @@ def home(request):
         return redirect(settings.LOGIN_URL)
     if request.user.is_patient:
         return redirect("education:my_modules")
-    return redirect("portal:patient_list")
+    return redirect("portal:dashboard")
 
 
 @never_cache
@@ -66,19 +77,6 @@ def _broker_answers(url):
 
 
 @clinician_required
-@require_GET
-def patient_list(request):
-    patients = (
-        User.objects.visible_to(request.user)
-        .select_related("clinic")
-        .with_account_status()
-        .order_by("full_name", "pk")
-    )
-    page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "portal/patient_list.html", {"page": page})
-
-
-@clinician_required
 @require_http_methods(["GET", "POST"])
 def patient_new(request):
     form = InvitePatientForm(request.POST or None, clinician=request.user)
@@ -91,15 +89,6 @@ def patient_new(request):
             _report_invitation(request, sent, "added")
             return redirect("portal:patient_detail", code=sent.invitation.patient.code)
     return render(request, "portal/patient_new.html", {"form": form})
-
-
-@clinician_required
-@require_GET
-def patient_detail(request, code):
-    patient = get_patient_for_clinician(request, code)
-    invitation = patient.invitations.first()
-    context = {"patient": patient, "invitation": invitation}
-    return render(request, "portal/patient_detail.html", context)
 
 
 @clinician_required
@@ -126,3 +115,234 @@ def _report_invitation(request, sent, verb):
             f"You {verb} {patient.full_name}, but the invitation email could not be sent. "
             "Try “Send a new invitation” in a few minutes.",
         )
+
+
+# The dashboard ---------------------------------------------------------------------------
+
+PATIENTS_PER_PAGE = 50
+SEARCH_SESSION_KEY = "dashboard_search"
+
+
+@clinician_required
+@require_GET
+def dashboard(request):
+    filters = DashboardFilterForm(request.GET)
+    status, sort = "", "due"
+    if filters.is_valid():
+        status, sort = filters.cleaned_data["status"], filters.cleaned_data["sort"] or "due"
+    search = request.session.get(SEARCH_SESSION_KEY, "")
+    patients = selectors.dashboard_patients(request.user, search=search, status=status, sort=sort)
+    context = {
+        "page": Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page")),
+        "filters": filters,
+        "filter_query": urlencode({"status": status, "sort": sort}),
+        "search": search,
+        "search_form": SearchForm(initial={"q": search}),
+        "bulk_form": BulkAssignForm(initial={"due_date": _default_due_date()}),
+    }
+    return render(request, "portal/dashboard.html", context)
+
+
+@clinician_required
+@require_POST
+def dashboard_search(request):
+    form = SearchForm(request.POST)
+    if form.is_valid():
+        request.session[SEARCH_SESSION_KEY] = " ".join(form.cleaned_data["q"].split())
+    else:
+        messages.error(request, "Search for at most 100 characters.")
+    return redirect("portal:dashboard")
+
+
+@clinician_required
+@require_POST
+def bulk_assign(request):
+    form = BulkAssignForm(request.POST)
+    if not form.is_valid():
+        _report_form_errors(request, form)
+        return redirect("portal:dashboard")
+    codes = set(form.cleaned_data["patients"])
+    patients = list(User.objects.visible_to(request.user).filter(code__in=codes))
+    if len(patients) != len(codes):
+        messages.error(request, "Some selected patients are not in your clinics. Nothing was assigned.")
+        return redirect("portal:dashboard")
+    try:
+        result = education_services.assign_modules(
+            patients=patients,
+            modules=form.chosen_modules(),
+            assigned_by=request.user,
+            due_date=form.cleaned_data["due_date"],
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        _report_assignments(request, result)
+    return redirect("portal:dashboard")
+
+
+# A patient's page -------------------------------------------------------------------------
+
+
+@clinician_required
+@require_GET
+def patient_detail(request, code):
+    patient = get_patient_for_clinician(request, code)
+    return _patient_page(request, patient)
+
+
+def _patient_page(request, patient, *, assign_form=None, visit_form=None, status=200):
+    with timezone.override(ZoneInfo(patient.clinic.time_zone)):
+        context = {
+            "patient": patient,
+            "invitation": patient.invitations.first(),
+            "records": learning_records(Assignment.objects.filter(patient=patient).order_by("-assigned_at")),
+            "visits": patient.visits.select_related("clinician").order_by("-scheduled_at"),
+            "assign_form": assign_form
+            or AssignForm(patient=patient, initial={"due_date": _default_due_date()}),
+            "visit_form": visit_form or VisitForm(patient=patient, initial={"clinician": request.user.pk}),
+        }
+        return render(request, "portal/patient_detail.html", context, status=status)
+
+
+@clinician_required
+@require_POST
+def patient_assign(request, code):
+    patient = get_patient_for_clinician(request, code)
+    form = AssignForm(request.POST, patient=patient)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                result = education_services.assign_modules(
+                    patients=[patient],
+                    modules=form.chosen_modules(),
+                    assigned_by=request.user,
+                    due_date=form.cleaned_data["due_date"],
+                )
+                if form.cleaned_data["visit"]:
+                    services.link_assignments(visit=form.cleaned_data["visit"], assignments=result.created)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _report_assignments(request, result)
+            return redirect("portal:patient_detail", code=patient.code)
+    return _patient_page(request, patient, assign_form=form, status=400)
+
+
+@clinician_required
+@require_POST
+def assignment_cancel(request, code):
+    assignment = get_assignment_for_clinician(request, code)
+    try:
+        education_services.cancel_assignment(assignment=assignment, cancelled_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Cancelled “{assignment.module}”. It stays on the record as cancelled.")
+    return redirect("portal:patient_detail", code=assignment.patient.code)
+
+
+@clinician_required
+@require_POST
+def visit_new(request, code):
+    patient = get_patient_for_clinician(request, code)
+    with timezone.override(ZoneInfo(patient.clinic.time_zone)):
+        form = VisitForm(request.POST, patient=patient)
+        if form.is_valid():
+            try:
+                visit = services.schedule_visit(patient=patient, created_by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "The visit is scheduled.")
+                return redirect("portal:visit_summary", code=visit.code)
+    return _patient_page(request, patient, visit_form=form, status=400)
+
+
+def _default_due_date():
+    return timezone.localdate() + datetime.timedelta(days=14)
+
+
+def _report_assignments(request, result):
+    patients = {assignment.patient_id for assignment in result.created}
+    messages.success(request, f"Assigned {len(result.created)} module(s) to {len(patients)} patient(s).")
+    if result.skipped:
+        examples = ", ".join(f"{patient} – {module}" for patient, module in result.skipped[:5])
+        more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
+        messages.info(request, f"Skipped {len(result.skipped)} already open: {examples}{more}.")
+
+
+def _report_form_errors(request, form):
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+# Follow-up visits ----------------------------------------------------------------------------
+
+
+@clinician_required
+@require_GET
+def visit_summary(request, code):
+    visit = get_visit_for_clinician(request, code)
+    context = {"visit": visit, "records": _visit_records(visit), "held_form": VisitHeldForm()}
+    return render(request, "portal/visit_summary.html", context)
+
+
+@clinician_required
+@require_GET
+def visit_pdf(request, code):
+    visit = get_visit_for_clinician(request, code)
+    response = HttpResponse(visit_summary_pdf(visit, _visit_records(visit)), content_type="application/pdf")
+    # The file name says nothing about the patient; the PDF is never cached.
+    response["Content-Disposition"] = (
+        f'attachment; filename="visit-summary-{visit.scheduled_at:%Y-%m-%d}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@clinician_required
+@require_POST
+def visit_held(request, code):
+    visit = get_visit_for_clinician(request, code)
+    form = VisitHeldForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_visit_held(visit=visit, held_by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "The visit is marked as held.")
+            return redirect("portal:visit_summary", code=visit.code)
+    context = {"visit": visit, "records": _visit_records(visit), "held_form": form}
+    return render(request, "portal/visit_summary.html", context, status=400)
+
+
+def _visit_records(visit):
+    return learning_records(visit.assignments.order_by("module__title"))
+
+
+# The clinic ------------------------------------------------------------------------------------
+
+
+@clinician_required
+@require_GET
+def overview(request):
+    clinics = Clinic.objects.filter(memberships__user=request.user)
+    context = {
+        "clinics": clinics,
+        "modules": selectors.module_completion(clinics),
+        "missed": selectors.most_missed_questions(clinics),
+    }
+    return render(request, "portal/overview.html", context)
+
+
+@clinician_required
+@require_GET
+def export_assignments(request):
+    rows = selectors.assignment_export_rows(request.user, today=timezone.localdate())
+    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="assignments-{timezone.localdate()}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -16,7 +16,7 @@ class HomeTests(PortalTestCase):
     def test_a_clinician_goes_to_their_clinics_patient_list(self):
         self.sign_in(self.alice)
         response = self.client.get("/", follow=True)
-        self.assertRedirects(response, reverse("portal:patient_list"))
+        self.assertRedirects(response, reverse("portal:dashboard"))
         self.assertContains(response, "Pat Patient")
 
     def test_a_clinician_cannot_open_the_patients_modules_page(self):

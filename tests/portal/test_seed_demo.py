@@ -32,7 +32,7 @@ class SeedDemoTests(TestCase):
     def test_the_demo_clinician_signs_in_and_sees_the_demo_patient(self):
         seed()
         self.client.post(reverse("login"), {"username": "clinician@example.org", "password": "portal-demo"})
-        response = self.client.get(reverse("portal:patient_list"))
+        response = self.client.get(reverse("portal:dashboard"))
         self.assertContains(response, "Jordan Lee")
 
     def test_the_demo_patient_signs_in_and_lands_on_their_modules(self):

@@ -1,0 +1,133 @@
+from django import forms
+
+from accounts.models import User
+from education.models import Assignment, Module
+from education.services import MODULE_SETS
+from portal.models import FollowUpVisit
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+class ModuleChoiceMixin(forms.Form):
+    """Pick modules one by one, or a named set of them."""
+
+    module_set = forms.ChoiceField(
+        label="A set of modules",
+        required=False,
+        choices=[("", "None")] + [(key, module_set.name) for key, module_set in MODULE_SETS.items()],
+    )
+    modules = forms.ModelMultipleChoiceField(
+        label="Or pick modules",
+        required=False,
+        queryset=Module.objects.filter(current_version__isnull=False),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    due_date = forms.DateField(widget=DATE_INPUT)
+
+    def chosen_modules(self) -> list[Module]:
+        chosen = set(self.cleaned_data.get("modules") or [])
+        if self.cleaned_data.get("module_set"):
+            slugs = MODULE_SETS[self.cleaned_data["module_set"]].slugs
+            chosen.update(self.fields["modules"].queryset.filter(slug__in=slugs))
+        return sorted(chosen, key=lambda module: module.title)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not self.chosen_modules():
+            raise forms.ValidationError("Choose at least one module or a set of modules.")
+        return cleaned
+
+
+class AssignForm(ModuleChoiceMixin):
+    visit = forms.ModelChoiceField(
+        label="Talk about them at this visit",
+        required=False,
+        queryset=FollowUpVisit.objects.none(),
+        empty_label="No visit",
+    )
+
+    def __init__(self, *args, patient: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["visit"].queryset = FollowUpVisit.objects.filter(patient=patient).upcoming()
+
+
+class BulkAssignForm(ModuleChoiceMixin):
+    patients = forms.TypedMultipleChoiceField(
+        coerce=str, error_messages={"required": "Select at least one patient."}
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any UUID is accepted here; the view resolves them within the clinician's clinics.
+        self.fields["patients"].choices = [(code, code) for code in self.data.getlist("patients")]
+
+    def clean_patients(self):
+        codes = self.cleaned_data["patients"]
+        if len(codes) > 5000:
+            raise forms.ValidationError("Select at most 5,000 patients at a time.")
+        for code in codes:
+            try:
+                forms.UUIDField().clean(code)
+            except forms.ValidationError:
+                raise forms.ValidationError(
+                    "The selection is not valid. Reload the page and try again."
+                ) from None
+        return codes
+
+
+class VisitForm(forms.Form):
+    scheduled_at = forms.DateTimeField(
+        label="Date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="In the clinic's time zone.",
+    )
+    clinician = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
+    assignments = forms.ModelMultipleChoiceField(
+        label="Modules to talk about",
+        required=False,
+        queryset=Assignment.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, patient: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = User.objects.clinicians().filter(
+            memberships__clinic=patient.clinic_id, is_active=True
+        )
+        self.fields["assignments"].queryset = (
+            Assignment.objects.filter(patient=patient).not_cancelled().select_related("module")
+        )
+        self.fields["assignments"].label_from_instance = lambda assignment: assignment.module.title
+
+
+class VisitHeldForm(forms.Form):
+    note = forms.CharField(
+        label="Short note",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What you talked about. Up to 2,000 characters.",
+    )
+
+
+class DashboardFilterForm(forms.Form):
+    """Filters that carry no health information, so they may sit in the URL."""
+
+    STATUS_CHOICES = [
+        ("", "All patients"),
+        ("not_started", "Not started"),
+        ("in_progress", "In progress"),
+        ("completed", "Completed"),
+        ("overdue", "Overdue"),
+        ("visit_soon", "Visit in the next 7 days"),
+    ]
+    SORT_CHOICES = [("due", "Next due date"), ("activity", "Last activity"), ("name", "Name")]
+
+    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
+    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+
+
+class SearchForm(forms.Form):
+    """Posted, not put in the URL: a patient's name must not land in access logs."""
+
+    q = forms.CharField(label="Search by name or email", max_length=100, required=False)

@@ -1,0 +1,155 @@
+"""Read queries for the clinician's pages, written once so each page costs a fixed
+number of queries however many patients a clinic has."""
+
+import datetime
+
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Greatest, NullIf
+from django.utils import timezone
+
+from accounts.models import User
+from education.models import Acknowledgment, Answer, Assignment, Module, QuizAttempt
+from portal.models import FollowUpVisit
+
+# Stands in for "never" inside Greatest(), which returns NULL on SQLite if any value is.
+NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+VISIT_SOON = datetime.timedelta(days=7)
+
+
+def _per_patient(queryset, aggregate):
+    """A correlated subquery: `aggregate` over `queryset` rows of the outer patient."""
+    rows = queryset.order_by().values("patient").annotate(value=aggregate).values("value")
+    return Subquery(rows[:1])
+
+
+def _count(queryset):
+    return Coalesce(_per_patient(queryset, Count("pk")), Value(0), output_field=IntegerField())
+
+
+def _latest(model_queryset, field, patient_path):
+    rows = model_queryset.filter(**{patient_path: OuterRef("pk")}).order_by("-submitted_at").values(field)
+    return Subquery(rows[:1])
+
+
+def _last(queryset, field):
+    rows = queryset.filter(assignment__patient=OuterRef("pk")).order_by().values("assignment__patient")
+    return Coalesce(Subquery(rows.annotate(value=Max(field)).values("value")[:1]), Value(NEVER))
+
+
+def with_dashboard_stats(patients, *, today: datetime.date, now: datetime.datetime):
+    """Annotate what the dashboard shows for each patient: modules completed of assigned,
+    overdue count, next due date, latest quiz result, last activity, next visit."""
+    assigned = Assignment.objects.filter(patient=OuterRef("pk")).not_cancelled()
+    still_open = assigned.filter(completed_at__isnull=True)
+    next_visit = FollowUpVisit.objects.filter(patient=OuterRef("pk")).upcoming(now).order_by("scheduled_at")
+    return patients.annotate(
+        assigned_count=_count(assigned),
+        completed_count=_count(assigned.filter(completed_at__isnull=False)),
+        opened_count=_count(assigned.filter(opened_at__isnull=False)),
+        overdue_count=_count(still_open.filter(due_date__lt=today)),
+        next_due=Subquery(still_open.order_by("due_date").values("due_date")[:1]),
+        latest_score=_latest(QuizAttempt.objects, "score", "assignment__patient"),
+        latest_passed=_latest(QuizAttempt.objects, "passed", "assignment__patient"),
+        last_activity=NullIf(
+            Greatest(
+                Coalesce(_per_patient(assigned, Max("opened_at")), Value(NEVER)),
+                _last(QuizAttempt.objects, "submitted_at"),
+                _last(Acknowledgment.objects, "acknowledged_at"),
+            ),
+            Value(NEVER),
+        ),
+        next_visit=Subquery(next_visit.values("scheduled_at")[:1]),
+    )
+
+
+STATUS_FILTERS = {
+    "not_started": Q(assigned_count__gt=0, opened_count=0, completed_count=0),
+    "in_progress": Q(opened_count__gt=0, completed_count__lt=F("assigned_count")),
+    "completed": Q(assigned_count__gt=0, completed_count=F("assigned_count")),
+    "overdue": Q(overdue_count__gt=0),
+}
+ORDERINGS = {
+    "due": [F("next_due").asc(nulls_last=True), "full_name", "pk"],
+    "activity": [F("last_activity").desc(nulls_last=True), "full_name", "pk"],
+    "name": ["full_name", "pk"],
+}
+
+
+def dashboard_patients(clinician: User, *, search: str = "", status: str = "", sort: str = "due"):
+    """The clinician's patients for the dashboard, filtered and sorted."""
+    now = timezone.now()
+    patients = with_dashboard_stats(
+        User.objects.visible_to(clinician).select_related("clinic").with_account_status(),
+        today=timezone.localdate(),
+        now=now,
+    )
+    if search:
+        patients = patients.filter(Q(full_name__icontains=search) | Q(email__icontains=search))
+    if status == "visit_soon":
+        patients = patients.filter(next_visit__lte=now + VISIT_SOON)
+    elif status in STATUS_FILTERS:
+        patients = patients.filter(STATUS_FILTERS[status])
+    return patients.order_by(*ORDERINGS.get(sort, ORDERINGS["due"]))
+
+
+def module_completion(clinics):
+    """Per module: assignments (not cancelled) in `clinics`, how many completed, the rate."""
+    in_clinics = Q(assignments__patient__clinic__in=clinics, assignments__cancelled_at__isnull=True)
+    modules = Module.objects.annotate(
+        assigned=Count("assignments", filter=in_clinics),
+        completed=Count("assignments", filter=in_clinics & Q(assignments__completed_at__isnull=False)),
+    ).order_by("title")
+    for module in modules:
+        module.rate = round(100 * module.completed / module.assigned) if module.assigned else 0
+    return modules
+
+
+def most_missed_questions(clinics, limit=10):
+    """The questions answered wrong most often in `clinics`, with how often each was
+    answered at all: two queries."""
+    answers = Answer.objects.filter(attempt__assignment__patient__clinic__in=clinics)
+    missed = list(
+        answers.filter(is_correct=False)
+        .values("question", "question__text", "question__version__module__title", "question__version__number")
+        .annotate(missed=Count("pk"))
+        .order_by("-missed", "question")[:limit]
+    )
+    totals = dict(
+        answers.filter(question__in=[row["question"] for row in missed])
+        .values("question")
+        .annotate(total=Count("pk"))
+        .values_list("question", "total")
+    )
+    for row in missed:
+        row["answered"] = totals[row["question"]]
+        row["rate"] = round(100 * row["missed"] / row["answered"])
+    return missed
+
+
+def assignment_export_rows(clinician: User, *, today: datetime.date):
+    """Every assignment of the clinician's clinics as export tuples, read in chunks."""
+    acknowledged = Acknowledgment.objects.filter(assignment=OuterRef("pk")).order_by("-acknowledged_at")
+    best = QuizAttempt.objects.filter(assignment=OuterRef("pk")).order_by().values("assignment")
+    return (
+        Assignment.objects.filter(patient__clinic__memberships__user=clinician)
+        .with_status(today)
+        .annotate(
+            version_acknowledged=Subquery(acknowledged.values("version__number")[:1]),
+            best_score=Subquery(best.annotate(best=Max("score")).values("best")[:1]),
+        )
+        .order_by("patient__full_name", "patient_id", "module__title", "assigned_at")
+        .values_list(
+            "patient__full_name",
+            "patient__email",
+            "patient__record_number",
+            "patient__clinic__name",
+            "module__title",
+            "version_acknowledged",
+            "status",
+            "assigned_at",
+            "due_date",
+            "completed_at",
+            "best_score",
+        )
+        .iterator(chunk_size=2000)
+    )

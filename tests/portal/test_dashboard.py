@@ -1,0 +1,201 @@
+import datetime
+import math
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from education import services
+from education.models import Assignment, Module, QuizAttempt
+from portal.models import FollowUpVisit
+from tests.education.base import EducationTestCase
+from tests.factories import PatientFactory
+
+
+class DashboardTests(EducationTestCase):
+    def setUp(self):
+        self.sign_in(self.alice)
+
+    def dashboard(self, **params):
+        return self.client.get(reverse("portal:dashboard"), params)
+
+    def names(self, response):
+        return [patient.full_name for patient in response.context["page"].object_list]
+
+    def test_it_shows_completed_of_assigned_overdue_latest_quiz_and_next_visit(self):
+        self.assign(self.pat, self.driving, due_date=datetime.date(2020, 1, 1))
+        self.sign_in(self.pat)
+        self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=3))
+        FollowUpVisit.objects.create(
+            patient=self.pat,
+            clinician=self.alice,
+            created_by=self.alice,
+            scheduled_at=timezone.now() + datetime.timedelta(days=3),
+        )
+        self.sign_in(self.alice)
+        pat = next(p for p in self.dashboard().context["page"].object_list if p.pk == self.pat.pk)
+        self.assertEqual((pat.completed_count, pat.assigned_count, pat.overdue_count), (0, 2, 1))
+        self.assertEqual((pat.latest_score, pat.latest_passed), (60, False))
+        self.assertIsNotNone(pat.last_activity)
+        self.assertIsNotNone(pat.next_visit)
+
+    def test_it_shows_only_the_clinicians_clinics(self):
+        self.assertEqual(self.names(self.dashboard()), ["Pat Patient"])
+
+    def test_search_is_posted_so_no_name_lands_in_the_url(self):
+        PatientFactory(full_name="Quinn Rossi", clinic=self.riverside)
+        response = self.client.post(reverse("portal:dashboard_search"), {"q": "ross"})
+        self.assertRedirects(response, reverse("portal:dashboard"))
+        self.assertEqual(self.names(self.dashboard()), ["Quinn Rossi"])
+
+    def test_search_matches_email_too_and_can_be_cleared(self):
+        self.client.post(reverse("portal:dashboard_search"), {"q": "pat@example"})
+        self.assertEqual(self.names(self.dashboard()), ["Pat Patient"])
+        self.client.post(reverse("portal:dashboard_search"), {"q": ""})
+        self.assertEqual(len(self.names(self.dashboard())), 1)
+
+    def test_an_overlong_search_is_refused(self):
+        response = self.client.post(reverse("portal:dashboard_search"), {"q": "x" * 101}, follow=True)
+        self.assertContains(response, "at most 100 characters")
+
+    def test_filters_by_status(self):
+        started = PatientFactory(full_name="Sam Started", clinic=self.riverside)
+        done = PatientFactory(full_name="Dana Done", clinic=self.riverside)
+        late = PatientFactory(full_name="Lee Late", clinic=self.riverside)
+        Assignment.objects.filter(pk=self.assign(started, self.sleep).pk).update(opened_at=timezone.now())
+        Assignment.objects.filter(pk=self.assign(done, self.sleep).pk).update(completed_at=timezone.now())
+        self.assign(late, self.sleep, due_date=datetime.date(2020, 1, 1))
+        # Lee has not opened the overdue module either: both lists are right.
+        self.assertEqual(self.names(self.dashboard(status="not_started")), ["Lee Late", "Pat Patient"])
+        self.assertEqual(self.names(self.dashboard(status="in_progress")), ["Sam Started"])
+        self.assertEqual(self.names(self.dashboard(status="completed")), ["Dana Done"])
+        self.assertEqual(self.names(self.dashboard(status="overdue")), ["Lee Late"])
+
+    def test_filters_patients_with_a_visit_in_the_next_seven_days(self):
+        later = PatientFactory(full_name="Val Later", clinic=self.riverside)
+        for patient, days in ((self.pat, 2), (later, 20)):
+            FollowUpVisit.objects.create(
+                patient=patient,
+                clinician=self.alice,
+                created_by=self.alice,
+                scheduled_at=timezone.now() + datetime.timedelta(days=days),
+            )
+        self.assertEqual(self.names(self.dashboard(status="visit_soon")), ["Pat Patient"])
+
+    def test_sorts_by_due_date_and_by_last_activity(self):
+        soon = PatientFactory(full_name="Zed Soon", clinic=self.riverside)
+        self.assign(soon, self.driving, due_date=timezone.localdate())
+        self.assertEqual(self.names(self.dashboard(sort="due"))[:2], ["Zed Soon", "Pat Patient"])
+        Assignment.objects.filter(pk=self.assignment.pk).update(opened_at=timezone.now())
+        self.assertEqual(self.names(self.dashboard(sort="activity"))[0], "Pat Patient")
+
+    def test_an_unknown_filter_shows_a_message_and_all_patients(self):
+        response = self.dashboard(status="everything")
+        self.assertContains(response, "That filter is not available")
+        self.assertEqual(self.names(response), ["Pat Patient"])
+
+    def test_a_page_costs_the_same_queries_for_20_patients_as_for_10000(self):
+        # session, user, count for the paginator, one page of annotated patients, the
+        # modules offered by the bulk-assign form
+        self.add_patients(19)
+        with self.assertNumQueries(5):
+            self.assertEqual(len(self.dashboard().context["page"].object_list), 20)
+        self.add_patients(10_000 - 20)
+        with self.assertNumQueries(5):
+            response = self.dashboard(sort="activity")
+        self.assertEqual(response.context["page"].paginator.count, 10_000)
+        self.assertEqual(len(response.context["page"].object_list), 50)
+
+    def add_patients(self, count):
+        start = User.objects.count()
+        patients = User.objects.bulk_create(
+            PatientFactory.build(email=f"many{start + n}@example.org", clinic=self.riverside, password="!")
+            for n in range(count)
+        )
+        Assignment.objects.bulk_create(
+            Assignment(patient=patient, module=self.sleep, assigned_by=self.alice, due_date=self.in_a_week)
+            for patient in patients
+        )
+
+    def test_a_patient_gets_a_404(self):
+        self.sign_in(self.pat)
+        self.assertEqual(self.dashboard().status_code, 404)
+
+
+class BulkAssignTests(EducationTestCase):
+    def setUp(self):
+        self.sign_in(self.alice)
+
+    def bulk(self, patients, **overrides):
+        data = {"patients": [p.code for p in patients], "module_set": "starting", "due_date": self.in_a_week}
+        return self.client.post(reverse("portal:bulk_assign"), data | overrides, follow=True)
+
+    def test_it_assigns_a_named_set_and_reports_skipped_open_assignments(self):
+        other = PatientFactory(clinic=self.riverside)
+        response = self.bulk([self.pat, other])
+        self.assertEqual(Assignment.objects.filter(patient__in=[self.pat, other]).count(), 8)
+        self.assertContains(response, "Assigned 7 module(s) to 2 patient(s)")
+        self.assertContains(response, "Skipped 1 already open")
+
+    def test_a_forged_patient_from_another_clinic_refuses_the_whole_request(self):
+        response = self.bulk([self.pat, self.olive])
+        self.assertContains(response, "Some selected patients are not in your clinics. Nothing was assigned.")
+        self.assertEqual(Assignment.objects.count(), 2)
+
+    def test_an_invalid_code_is_refused(self):
+        response = self.client.post(
+            reverse("portal:bulk_assign"),
+            {"patients": ["not-a-code"], "module_set": "starting", "due_date": self.in_a_week},
+            follow=True,
+        )
+        self.assertContains(response, "The selection is not valid")
+        self.assertEqual(Assignment.objects.count(), 2)
+
+    def test_an_empty_selection_is_refused(self):
+        response = self.bulk([])
+        self.assertContains(response, "Select at least one patient")
+        self.assertEqual(Assignment.objects.count(), 2)
+
+    def test_no_module_is_refused(self):
+        response = self.bulk([self.pat], module_set="")
+        self.assertContains(response, "Choose at least one module or a set of modules")
+        self.assertEqual(Assignment.objects.count(), 2)
+
+    def test_a_due_date_in_the_past_is_refused(self):
+        response = self.bulk([self.pat], due_date=datetime.date(2020, 1, 1))
+        self.assertContains(response, "The due date cannot be in the past")
+        self.assertEqual(Assignment.objects.count(), 2)
+
+    def test_it_needs_a_post(self):
+        self.assertEqual(self.client.get(reverse("portal:bulk_assign")).status_code, 405)
+
+
+class BulkAssignQueryCountTests(EducationTestCase):
+    def test_1000_patients_by_4_modules_take_a_fixed_number_of_queries(self):
+        modules = list(Module.objects.all())
+        small = User.objects.bulk_create(PatientFactory.build_batch(10, clinic=self.riverside, password="!"))
+        large = User.objects.bulk_create(
+            PatientFactory.build(email=f"bulk{n}@example.org", clinic=self.riverside, password="!")
+            for n in range(1000)
+        )
+
+        def other_queries(patients):
+            with CaptureQueriesContext(connection) as queries:
+                result = services.assign_modules(
+                    patients=patients, modules=modules, assigned_by=self.alice, due_date=self.in_a_week
+                )
+            inserts = [q for q in queries if q["sql"].startswith("INSERT")]
+            return len(queries) - len(inserts), len(inserts), len(result.created)
+
+        small_other, _, small_created = other_queries(small)
+        large_other, large_inserts, large_created = other_queries(large)
+        self.assertEqual((small_created, large_created), (40, 4000))
+        # Membership check, existing open pairs, savepoints: the same at 10 and 1,000 patients.
+        self.assertEqual(large_other, small_other)
+        # Inserts come in batches of 1,000 rows, or fewer where the database caps parameters.
+        fields = [f for f in Assignment._meta.concrete_fields if not f.primary_key]
+        batch = min(services.BULK_BATCH_SIZE, connection.ops.bulk_batch_size(fields, [None] * 4000))
+        self.assertEqual(large_inserts, math.ceil(4000 / batch))
+        self.assertEqual(QuizAttempt.objects.count(), 0)
