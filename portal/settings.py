@@ -137,6 +137,10 @@ STORAGES = {
     },
 }
 
+# Messages name patients and modules: keep them server-side, where signing out clears them,
+# not in a readable cookie that outlives the session on a shared computer.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -85,3 +85,18 @@ class PasswordTests(PortalTestCase):
         response = self.client.post(reverse("password_reset"), {"email": "nobody@example.org"})
         self.assertRedirects(response, reverse("password_reset_done"))
         self.assertEqual(mail.outbox, [])
+
+
+class MessagePrivacyTests(PortalTestCase):
+    def test_a_message_about_a_patient_is_not_kept_in_a_cookie(self):
+        self.sign_in(self.alice)
+        self.client.post(reverse("portal:patient_resend_invitation", args=[self.pat.code]))
+        self.assertNotIn("messages", self.client.cookies)
+
+    def test_signing_out_drops_messages_the_next_person_would_see(self):
+        self.sign_in(self.alice)
+        self.client.post(reverse("portal:patient_resend_invitation", args=[self.pat.code]))
+        self.client.post(reverse("logout"))
+        self.sign_in(self.olive)
+        response = self.client.get(reverse("education:my_modules"))
+        self.assertNotContains(response, "already set up their account")

@@ -1,0 +1,159 @@
+import csv
+import datetime
+import io
+
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from education.models import Module
+from portal.models import FollowUpVisit
+from tests.education.base import EducationTestCase
+from tests.factories import PatientFactory
+
+
+class VisitSummaryTestCase(EducationTestCase):
+    def setUp(self):
+        self.breathing = Module.objects.get(slug="breathing-and-interactions")
+        self.not_started = self.assign(self.pat, self.breathing)
+        self.sign_in(self.pat)
+        self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=2))
+        self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=4))
+        self.acknowledge()
+        self.sign_in(self.alice)
+        self.visit = FollowUpVisit.objects.create(
+            patient=self.pat,
+            clinician=self.alice,
+            created_by=self.alice,
+            scheduled_at=datetime.datetime(2031, 3, 4, 14, 0, tzinfo=datetime.UTC),
+        )
+        self.visit.assignments.set([self.assignment, self.not_started])
+
+    def summary_url(self, name="visit_summary", visit=None):
+        return reverse(f"portal:{name}", args=[(visit or self.visit).code])
+
+
+class VisitSummaryTests(VisitSummaryTestCase):
+    def test_it_shows_acknowledgment_best_and_latest_score_missed_questions_and_what_is_not_done(self):
+        response = self.client.get(self.summary_url())
+        self.assertContains(response, "version 1 on")
+        self.assertContains(response, '<dd class="col-sm-9">80%</dd>', html=True)  # best
+        self.assertContains(response, "80% on")  # latest
+        self.assertContains(response, "(missed 2 times)")  # question 5, wrong in both attempts
+        self.assertContains(response, "Right. Depression, pain, sleep apnea and alcohol")
+        self.assertContains(response, "not opened, quiz not passed, not acknowledged")
+
+    def test_it_shows_the_visit_time_in_the_clinics_time_zone(self):
+        self.assertContains(
+            self.client.get(self.summary_url()), "Tuesday 4 March 2031, 14:00 (Europe/London)"
+        )
+
+    def test_another_clinics_clinician_gets_a_404(self):
+        self.sign_in(self.charlie)
+        self.assertEqual(self.client.get(self.summary_url()).status_code, 404)
+        self.assertEqual(self.client.get(self.summary_url("visit_pdf")).status_code, 404)
+
+    def test_a_patient_gets_a_404(self):
+        self.sign_in(self.pat)
+        self.assertEqual(self.client.get(self.summary_url()).status_code, 404)
+
+
+class VisitPdfTests(VisitSummaryTestCase):
+    def test_the_pdf_holds_the_patients_name_the_visit_date_and_every_modules_status(self):
+        response = self.client.get(self.summary_url("visit_pdf"))
+        self.assertEqual(response["Content-Type"], "application/pdf")
+        self.assertEqual(response["Cache-Control"], "private, no-store")
+        self.assertNotIn("Pat", response["Content-Disposition"])
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+        text = " ".join(text.split())
+        for expected in (
+            "Pat Patient",
+            "04 March 2031, 14:00",
+            self.sleep.title,
+            self.breathing.title,
+            "Not started",
+            "Talking points",
+        ):
+            self.assertIn(expected, text)
+
+
+class VisitHeldTests(VisitSummaryTestCase):
+    def test_the_clinician_marks_the_visit_held_with_a_note(self):
+        response = self.client.post(
+            self.summary_url("visit_held"), {"note": "Talked about tapering."}, follow=True
+        )
+        self.visit.refresh_from_db()
+        self.assertEqual((self.visit.held_by, self.visit.held_note), (self.alice, "Talked about tapering."))
+        self.assertContains(response, "Talked about tapering.")
+
+    def test_a_note_is_required_and_limited(self):
+        self.assertContains(
+            self.client.post(self.summary_url("visit_held"), {"note": ""}), "required", status_code=400
+        )
+        response = self.client.post(self.summary_url("visit_held"), {"note": "x" * 2001})
+        self.assertContains(response, "at most 2000 characters", status_code=400)
+        self.visit.refresh_from_db()
+        self.assertIsNone(self.visit.held_at)
+
+    def test_another_clinics_clinician_cannot_mark_it(self):
+        self.sign_in(self.charlie)
+        self.assertEqual(self.client.post(self.summary_url("visit_held"), {"note": "x"}).status_code, 404)
+        self.visit.refresh_from_db()
+        self.assertIsNone(self.visit.held_at)
+
+
+class OverviewTests(VisitSummaryTestCase):
+    def test_it_shows_completion_per_module_and_the_most_missed_questions_with_numbers(self):
+        response = self.client.get(reverse("portal:overview"))
+        sleep = next(m for m in response.context["modules"] if m.pk == self.sleep.pk)
+        self.assertEqual((sleep.completed, sleep.assigned, sleep.rate), (1, 1, 100))
+        top = response.context["missed"][0]
+        self.assertEqual((top["missed"], top["answered"], top["rate"]), (2, 2, 100))
+        self.assertContains(response, "<svg", count=2)
+
+    def test_another_clinics_results_are_not_counted(self):
+        self.sign_in(self.charlie)
+        response = self.client.get(reverse("portal:overview"))
+        sleep = next(m for m in response.context["modules"] if m.pk == self.sleep.pk)
+        self.assertEqual(sleep.assigned, 0)
+        self.assertEqual(response.context["missed"], [])
+
+
+class ExportTests(VisitSummaryTestCase):
+    def rows(self, response):
+        return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    def test_the_csv_has_headers_and_a_row_per_assignment_of_the_clinic(self):
+        response = self.client.get(reverse("portal:export_assignments"))
+        self.assertTrue(response.streaming)
+        rows = self.rows(response)
+        self.assertEqual(
+            rows[0][:7],
+            ["patient", "email", "record number", "clinic", "module", "version acknowledged", "status"],
+        )
+        self.assertEqual(len(rows), 3)
+        sleep_row = next(row for row in rows if row[4] == self.sleep.title)
+        self.assertEqual(
+            (sleep_row[0], sleep_row[5], sleep_row[6], sleep_row[10]), ("Pat Patient", "1", "completed", "80")
+        )
+
+    def test_another_clinics_assignments_are_not_exported(self):
+        rows = self.rows(self.client.get(reverse("portal:export_assignments")))
+        self.assertNotIn("Olive Other", [row[0] for row in rows])
+
+    def test_a_name_that_looks_like_a_formula_is_made_inert(self):
+        sneaky = PatientFactory(full_name="=HYPERLINK(1)", clinic=self.riverside)
+        self.assign(sneaky, self.sleep)
+        rows = self.rows(self.client.get(reverse("portal:export_assignments")))
+        self.assertIn("'=HYPERLINK(1)", [row[0] for row in rows])
+
+    def test_a_patient_gets_a_404(self):
+        self.sign_in(self.pat)
+        self.assertEqual(self.client.get(reverse("portal:export_assignments")).status_code, 404)
+
+    def test_the_file_name_carries_no_patient_information(self):
+        response = self.client.get(reverse("portal:export_assignments"))
+        self.assertRegex(
+            response["Content-Disposition"], r'attachment; filename="assignments-\d{4}-\d{2}-\d{2}.csv"'
+        )
+        self.assertEqual(timezone.localdate().isoformat() in response["Content-Disposition"], True)
