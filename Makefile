@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check install clean
+.PHONY: run test lint check install clean benchmark
 
 # Reinstall only when the pinned requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -28,6 +28,10 @@ run: $(STAMP)
 # The whole suite; on PostgreSQL and Redis when DATABASE_URL and CELERY_BROKER_URL say so.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Performance as ratios against a baseline measured in the same run.
+benchmark: $(STAMP)
+	$(BIN)/python benchmarks/export_memory.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,16 +1,20 @@
 """Demo data for development and evaluation. Never runs in production."""
 
+import math
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import CONTENT_EDITORS_GROUP, Clinic, Membership, User
 from education import services as education_services
-from education.models import Assignment, Module
+from education.models import Acknowledgment, Answer, Assignment, Module, Question, QuizAttempt
+from portal.models import FollowUpVisit
 
 DEMO_CLINIC_NAME = "Riverside Demo Clinic"
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo sign-in, refused in production
@@ -132,17 +136,18 @@ def _upsert_user(account: DemoAccount, password_hash: str, **fields) -> User:
 
 
 def add_synthetic_patients(clinic: Clinic, count: int) -> int:
-    """Bulk-insert `count` more synthetic patients; returns the first new number.
-    They share one password hash: hashing 10,000 passwords would take minutes."""
+    """Bulk-insert `count` more synthetic patients with a learning history; returns the
+    first new number. They share one password hash: hashing 10,000 would take minutes."""
     first = User.objects.filter(clinic=clinic, email__startswith=SYNTHETIC_EMAIL_PREFIX).count() + 1
     password = make_password(DEMO_PASSWORD)
+    clinician = User.objects.get(email=CLINICIAN.email)
+    history = LearningHistory(clinic, clinician)
     numbers = range(first, first + count)
     for start in range(0, count, SYNTHETIC_BATCH_SIZE):
-        batch = [
-            _synthetic_patient(clinic, number, password)
-            for number in numbers[start : start + SYNTHETIC_BATCH_SIZE]
-        ]
-        User.objects.bulk_create(batch)
+        batch = numbers[start : start + SYNTHETIC_BATCH_SIZE]
+        with transaction.atomic():
+            patients = User.objects.bulk_create(_synthetic_patient(clinic, n, password) for n in batch)
+            history.add_for(patients, batch)
     return first
 
 
@@ -157,3 +162,149 @@ def _synthetic_patient(clinic: Clinic, number: int, password_hash: str) -> User:
         record_number=f"DEMO-{number}",
         password=password_hash,
     )
+
+
+class LearningHistory:
+    """Assignments, quiz attempts, acknowledgments and visits in realistic proportions:
+    about 40% of assignments completed, 20% in progress, 15% overdue, 25% not started.
+    Everything is bulk-inserted; the rules in education.services are for real patients,
+    and demo history needs dates in the past that those rules rightly refuse."""
+
+    OUTCOMES = [("completed", 40), ("in_progress", 20), ("overdue", 15), ("not_started", 25)]
+
+    def __init__(self, clinic: Clinic, clinician: User):
+        self.clinician = clinician
+        self.now = timezone.now()
+        self.today = clinic.today()
+        self.versions = {
+            module.pk: module.current_version
+            for module in Module.objects.select_related("current_version").exclude(current_version=None)
+        }
+        questions = Question.objects.filter(version__in=self.versions.values()).prefetch_related("choices")
+        self.questions = {}
+        for question in questions:
+            self.questions.setdefault(question.version_id, []).append(question)
+
+    def add_for(self, patients: list[User], numbers) -> None:
+        plans = [(patient, random.Random(-number)) for patient, number in zip(patients, numbers, strict=True)]  # noqa: S311
+        assignments = Assignment.objects.bulk_create(
+            assignment for patient, pick in plans for assignment in self._assignments(patient, pick)
+        )
+        attempts, acknowledgments = [], []
+        for assignment in assignments:
+            pick = random.Random(assignment.pk)  # noqa: S311
+            attempts += self._attempts(assignment, pick)
+            if assignment.completed_at:
+                acknowledgments.append(self._acknowledgment(assignment))
+        attempts = QuizAttempt.objects.bulk_create(attempts)
+        Answer.objects.bulk_create(answer for attempt in attempts for answer in attempt.demo_answers)
+        Acknowledgment.objects.bulk_create(acknowledgments)
+        self._visits(patients, assignments)
+
+    def _assignments(self, patient, pick):
+        modules = pick.sample(list(self.versions), k=pick.randint(1, len(self.versions)))
+        for module_id in modules:
+            outcome = pick.choices([o for o, _ in self.OUTCOMES], weights=[w for _, w in self.OUTCOMES])[0]
+            assigned_at = self.now - timedelta(days=pick.randint(3, 40))
+            due_date = self.today + timedelta(days=pick.randint(1, 21))
+            if outcome == "overdue":
+                due_date = self.today - timedelta(days=pick.randint(1, 14))
+            opened = outcome in ("completed", "in_progress") or (outcome == "overdue" and pick.random() < 0.5)
+            opened_at = assigned_at + timedelta(hours=pick.randint(1, 48)) if opened else None
+            yield Assignment(
+                patient=patient,
+                module_id=module_id,
+                assigned_by=self.clinician,
+                assigned_at=assigned_at,
+                due_date=due_date,
+                opened_at=opened_at,
+                completed_at=opened_at + timedelta(hours=1) if outcome == "completed" else None,
+            )
+
+    def _attempts(self, assignment, pick):
+        """Completed: sometimes a failed try, then a pass. Opened only: sometimes a failed try."""
+        if not assignment.opened_at:
+            return []
+        if assignment.completed_at:
+            outcomes = [False, True] if pick.random() < 0.3 else [True]
+        else:
+            outcomes = [False] if pick.random() < 0.5 else []
+        version = self.versions[assignment.module_id]
+        return [
+            self._attempt(
+                assignment, version, assignment.opened_at + timedelta(minutes=10 * (n + 1)), passed, pick
+            )
+            for n, passed in enumerate(outcomes)
+        ]
+
+    def _attempt(self, assignment, version, when, passed, pick):
+        questions = self.questions[version.pk]
+        allowed_wrong = len(questions) - math.ceil(len(questions) * version.pass_mark / 100)
+        wrong_count = (
+            pick.randint(0, allowed_wrong) if passed else pick.randint(allowed_wrong + 1, len(questions))
+        )
+        # Weighted sampling: later questions are missed more often, as real quizzes have
+        # a few hard questions, so the overview shows a clear "most missed".
+        by_difficulty = sorted(questions, key=lambda q: pick.random() ** (1 / q.position), reverse=True)
+        wrong = {question.pk for question in by_difficulty[:wrong_count]}
+        answers = []
+        for question in questions:
+            choices = list(question.choices.all())
+            right = next(c for c in choices if c.is_correct)
+            choice = pick.choice([c for c in choices if not c.is_correct]) if question.pk in wrong else right
+            answers.append(Answer(question=question, choice=choice, is_correct=choice.is_correct))
+        correct = len(questions) - wrong_count
+        attempt = QuizAttempt(
+            assignment=assignment,
+            version=version,
+            submission_key=uuid.UUID(int=pick.getrandbits(128)),
+            submitted_at=when,
+            correct_count=correct,
+            question_count=len(questions),
+            score=round(100 * correct / len(questions)),
+            passed=passed,
+        )
+        for answer in answers:
+            answer.attempt = attempt
+        attempt.demo_answers = answers
+        return attempt
+
+    def _acknowledgment(self, assignment):
+        version = self.versions[assignment.module_id]
+        return Acknowledgment(
+            assignment=assignment,
+            version=version,
+            content_hash=version.content_hash,
+            statement=education_services.ACKNOWLEDGMENT_STATEMENT,
+            typed_name=assignment.patient.full_name,
+            acknowledged_at=assignment.completed_at,
+            user_agent="seed_demo",
+        )
+
+    def _visits(self, patients, assignments):
+        """About one patient in ten has a visit in the next two weeks, with their modules."""
+        by_patient = {}
+        for assignment in assignments:
+            by_patient.setdefault(assignment.patient_id, []).append(assignment)
+        visits = []
+        for patient in patients:
+            pick = random.Random(patient.pk)  # noqa: S311
+            if pick.random() < 0.1:
+                when = self.now.replace(minute=0, second=0, microsecond=0) + timedelta(
+                    days=pick.randint(1, 14)
+                )
+                visits.append(
+                    FollowUpVisit(
+                        patient=patient,
+                        clinician=self.clinician,
+                        created_by=self.clinician,
+                        scheduled_at=when,
+                    )
+                )
+        visits = FollowUpVisit.objects.bulk_create(visits)
+        links = FollowUpVisit.assignments.through
+        links.objects.bulk_create(
+            links(followupvisit_id=visit.pk, assignment_id=assignment.pk)
+            for visit in visits
+            for assignment in by_patient.get(visit.patient_id, [])
+        )

@@ -1,3 +1,4 @@
+from collections import Counter
 from io import StringIO
 
 from django.core.management import CommandError, call_command
@@ -7,7 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Clinic, Membership, User
+from education import services
+from education.models import Answer, Assignment
 from portal import demo
+from portal.models import FollowUpVisit
 
 
 def seed(*args):
@@ -48,17 +52,30 @@ class SeedDemoTests(TestCase):
 
     def test_patients_n_adds_n_more_patients_each_time(self):
         seed("--patients", "25")
-        seed("--patients", "25")
+        seed("--patients", "25")  # numbers continue, so nothing collides
         clinic = Clinic.objects.get(name=demo.DEMO_CLINIC_NAME)
         self.assertEqual(User.objects.patients().filter(clinic=clinic).count(), 51)
 
-    def test_synthetic_patients_are_bulk_inserted(self):
+    def test_synthetic_patients_and_their_history_are_bulk_inserted(self):
         seed()
         with CaptureQueriesContext(connection) as queries:
             demo.add_synthetic_patients(Clinic.objects.get(), 500)
-        # One count, then multi-row inserts (SQLite caps a statement at ~76 of these rows).
-        self.assertLessEqual(len(queries), 11)
+        # Row by row would be thousands of statements (patients, assignments, attempts,
+        # answers); bulk inserts need a few per table, more on SQLite's parameter cap.
+        self.assertLess(len(queries), 100)
         self.assertEqual(User.objects.filter(email__startswith=demo.SYNTHETIC_EMAIL_PREFIX).count(), 500)
+
+    def test_the_synthetic_history_looks_like_a_real_clinic_and_follows_the_rules(self):
+        seed("--patients", "300")
+        today = Clinic.objects.get().today()
+        statuses = Counter(Assignment.objects.with_status(today).values_list("status", flat=True))
+        for status in ("new", "in_progress", "overdue", "completed"):
+            self.assertGreater(statuses[status], 20, statuses)
+        for assignment in Assignment.objects.filter(completed_at__isnull=False).select_related("module"):
+            progress = services.progress(assignment)
+            self.assertTrue(progress.done, assignment)
+        self.assertTrue(FollowUpVisit.objects.upcoming().exists())
+        self.assertTrue(Answer.objects.filter(is_correct=False).exists())
 
     def test_a_negative_count_is_refused(self):
         with self.assertRaisesMessage(CommandError, "--patients must be 0 or more"):
