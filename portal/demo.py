@@ -205,10 +205,12 @@ class LearningHistory:
         modules = pick.sample(list(self.versions), k=pick.randint(1, len(self.versions)))
         for module_id in modules:
             outcome = pick.choices([o for o, _ in self.OUTCOMES], weights=[w for _, w in self.OUTCOMES])[0]
-            assigned_at = self.now - timedelta(days=pick.randint(3, 40))
-            due_date = self.today + timedelta(days=pick.randint(1, 21))
             if outcome == "overdue":
                 due_date = self.today - timedelta(days=pick.randint(1, 14))
+                assigned_at = self.now - (self.today - due_date) - timedelta(days=14)
+            else:
+                due_date = self.today + timedelta(days=pick.randint(1, 21))
+                assigned_at = self.now - timedelta(days=pick.randint(3, 30))
             opened = outcome in ("completed", "in_progress") or (outcome == "overdue" and pick.random() < 0.5)
             opened_at = assigned_at + timedelta(hours=pick.randint(1, 48)) if opened else None
             yield Assignment(

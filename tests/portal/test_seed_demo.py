@@ -3,6 +3,7 @@ from io import StringIO
 
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models.functions import TruncDate
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -74,6 +75,7 @@ class SeedDemoTests(TestCase):
         for assignment in Assignment.objects.filter(completed_at__isnull=False).select_related("module"):
             progress = services.progress(assignment)
             self.assertTrue(progress.done, assignment)
+        self.assertFalse(Assignment.objects.filter(due_date__lt=TruncDate("assigned_at")).exists())
         self.assertTrue(FollowUpVisit.objects.upcoming().exists())
         self.assertTrue(Answer.objects.filter(is_correct=False).exists())
 

@@ -110,6 +110,9 @@ class OverviewTests(VisitSummaryTestCase):
         top = response.context["missed"][0]
         self.assertEqual((top["missed"], top["answered"], top["rate"]), (2, 2, 100))
         self.assertContains(response, "<svg", count=2)
+        # One bar per module, in a chart tall enough to show them all.
+        self.assertContains(response, 'fill="#0d6efd"', count=Module.objects.count())
+        self.assertContains(response, f'viewBox="0 0 420 {40 * Module.objects.count()}"')
 
     def test_another_clinics_results_are_not_counted(self):
         self.sign_in(self.charlie)
