@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -131,9 +130,16 @@ def dashboard(request):
     if filters.is_valid():
         status, sort = filters.cleaned_data["status"], filters.cleaned_data["sort"] or "due"
     search = request.session.get(SEARCH_SESSION_KEY, "")
-    patients = selectors.dashboard_patients(request.user, search=search, status=status, sort=sort)
+    page = selectors.dashboard_page(
+        request.user,
+        search=search,
+        status=status,
+        sort=sort,
+        page_number=request.GET.get("page"),
+        per_page=PATIENTS_PER_PAGE,
+    )
     context = {
-        "page": Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page")),
+        "page": page,
         "filters": filters,
         "filter_query": urlencode({"status": status, "sort": sort}),
         "search": search,
