@@ -32,6 +32,7 @@ test: $(STAMP)
 # Performance as ratios against a baseline measured in the same run.
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/export_memory.py
+	$(BIN)/python benchmarks/dashboard_pages.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
