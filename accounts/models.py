@@ -120,6 +120,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_of_birth = models.DateField(null=True, blank=True, validators=[validate_date_of_birth])
     record_number = models.CharField(max_length=50, blank=True)
+    reminder_emails = models.BooleanField(
+        default=True, help_text="Patients can switch off reminder emails on their settings page."
+    )
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Can sign in to the admin site (content editors, support)."

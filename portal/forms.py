@@ -131,3 +131,11 @@ class SearchForm(forms.Form):
     """Posted, not put in the URL: a patient's name must not land in access logs."""
 
     q = forms.CharField(label="Search by name or email", max_length=100, required=False)
+
+
+class ReminderSettingsForm(forms.Form):
+    reminder_emails = forms.BooleanField(
+        label="Email me when a module is due soon or overdue",
+        required=False,
+        help_text="The emails only say that something is waiting, never what it is about.",
+    )

@@ -38,3 +38,74 @@ class FollowUpVisit(models.Model):
 
     def __str__(self):
         return f"Visit {self.code}"
+
+
+class ReminderQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(sent_at__isnull=True, failed_at__isnull=True, skipped_at__isnull=True)
+
+    def claimable(self, now, lease):
+        """Pending and not claimed by a delivery that is still within its lease."""
+        return self.pending().filter(models.Q(claimed_at__isnull=True) | models.Q(claimed_at__lt=now - lease))
+
+
+class Reminder(models.Model):
+    """One reminder that must go out once: the outbox row is written before the email is
+    sent and marked sent after, so a crash in between is retried, never lost, and the
+    unique constraints make a second sweep or a second worker plan nothing new."""
+
+    class Kind(models.TextChoices):
+        DUE_SOON = "due_soon", "Due within two days"
+        OVERDUE = "overdue", "One day overdue"
+        STILL_OVERDUE = "still_overdue", "Seven days overdue"
+        VISIT_DIGEST = "visit_digest", "Visits tomorrow (clinician digest)"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    recipient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reminders")
+    assignment = models.ForeignKey(
+        Assignment, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    visit = models.ForeignKey(
+        FollowUpVisit, on_delete=models.PROTECT, null=True, blank=True, related_name="reminders"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    claim = models.UUIDField(null=True, blank=True, help_text="The delivery working on it now.")
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    skipped_at = models.DateTimeField(
+        null=True, blank=True, help_text="No longer due when it came to be sent."
+    )
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="The mail server refused the address.")
+    error = models.CharField(max_length=200, blank=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "kind"],
+                condition=models.Q(assignment__isnull=False),
+                name="one_reminder_per_assignment_and_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["visit", "kind"], condition=models.Q(visit__isnull=False), name="one_digest_per_visit"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(assignment__isnull=False, visit__isnull=True)
+                | models.Q(assignment__isnull=True, visit__isnull=False),
+                name="reminder_is_about_an_assignment_or_a_visit",
+            ),
+        ]
+        indexes = [
+            # Delivery: the pending reminders of one recipient.
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(sent_at__isnull=True, failed_at__isnull=True, skipped_at__isnull=True),
+                name="reminder_pending_by_recipient",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder {self.code}"

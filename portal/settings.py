@@ -171,6 +171,19 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_TIMEZONE = TIME_ZONE
+# A task is acknowledged after it ran, so a worker killed mid-task leaves it on the queue.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE = {
+    "send-due-reminders": {"task": "portal.tasks.send_due_reminders", "schedule": 60 * 60},
+    "send-visit-digests": {"task": "portal.tasks.send_visit_digests", "schedule": 60 * 60},
+}
+# Reminder delivery: a claim older than the lease is taken over by the next sweep; a
+# failing mail server is retried with exponential backoff from REMINDER_RETRY_SECONDS.
+REMINDER_LEASE_MINUTES = env.int("REMINDER_LEASE_MINUTES", default=10)
+REMINDER_RETRY_SECONDS = env.int("REMINDER_RETRY_SECONDS", default=60)
+REMINDER_MAX_RETRIES = env.int("REMINDER_MAX_RETRIES", default=8)
 
 # Security. Secure cookies, HSTS and the SSL redirect follow PORTAL_ENV; each can be
 # overridden for a proxy that terminates TLS differently.

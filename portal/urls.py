@@ -3,7 +3,8 @@ from django.urls import include, path
 
 from portal import views
 
-# The clinician's pages. Records appear in URLs only by their random code.
+# The clinic's pages (and the reminder settings). Records appear in URLs only by their
+# random code.
 clinician_patterns = [
     path("patients/", views.dashboard, name="dashboard"),
     path("patients/search/", views.dashboard_search, name="dashboard_search"),
@@ -23,6 +24,9 @@ clinician_patterns = [
     path("visits/<uuid:code>/held/", views.visit_held, name="visit_held"),
     path("overview/", views.overview, name="overview"),
     path("export/assignments.csv", views.export_assignments, name="export_assignments"),
+    # The patient's settings, and the unsubscribe link of reminder emails (no sign-in).
+    path("settings/", views.patient_settings, name="patient_settings"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
 
 urlpatterns = [

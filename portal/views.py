@@ -15,17 +15,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from kombu import Connection
 
 from accounts import services as account_services
-from accounts.access import clinician_required, get_patient_for_clinician
+from accounts.access import clinician_required, get_patient_for_clinician, patient_required
 from accounts.forms import InvitePatientForm, add_service_errors
 from accounts.models import Clinic, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
 from education.models import Assignment
 from education.selectors import learning_records
-from portal import selectors, services
+from portal import reminders, selectors, services
 from portal.access import get_visit_for_clinician
 from portal.exports import csv_lines
-from portal.forms import AssignForm, BulkAssignForm, DashboardFilterForm, SearchForm, VisitForm, VisitHeldForm
+from portal.forms import (
+    AssignForm,
+    BulkAssignForm,
+    DashboardFilterForm,
+    ReminderSettingsForm,
+    SearchForm,
+    VisitForm,
+    VisitHeldForm,
+)
 from portal.pdf import visit_summary_pdf
 
 logger = logging.getLogger(__name__)
@@ -352,3 +360,31 @@ def export_assignments(request):
     response["Content-Disposition"] = f'attachment; filename="assignments-{timezone.localdate()}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# Reminder emails --------------------------------------------------------------------------------
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def patient_settings(request):
+    form = ReminderSettingsForm(
+        request.POST or None, initial={"reminder_emails": request.user.reminder_emails}
+    )
+    if request.method == "POST" and form.is_valid():
+        reminders.set_reminder_emails(patient=request.user, enabled=form.cleaned_data["reminder_emails"])
+        messages.success(request, "Your settings are saved.")
+        return redirect("portal:patient_settings")
+    return render(request, "portal/patient_settings.html", {"form": form})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """From the link in a reminder email, without signing in. GET asks, POST acts, so a
+    mail scanner that follows links does not unsubscribe anyone."""
+    if request.method == "POST":
+        if reminders.unsubscribe(token) is None:
+            return render(request, "portal/unsubscribe.html", {"invalid": True}, status=404)
+        return render(request, "portal/unsubscribe.html", {"done": True})
+    return render(request, "portal/unsubscribe.html", {})

@@ -1,0 +1,318 @@
+"""Reminders and visit digests: planned into an outbox, delivered once.
+
+Guarantee: each reminder row is planned at most once (unique per assignment and kind, or
+per visit for digests) and emailed at most once in normal operation. A delivery claims
+its rows with a conditional UPDATE, so two workers never send the same row; rows are
+marked sent right after their email is accepted, so a worker killed before that leaves
+them pending, and once the claim's lease expires the next sweep sends them. The one
+window left is a crash between the mail server accepting an email and the database
+recording it: that email can go out a second time. Nothing is ever lost.
+
+What an email says: the clinic's name, how many items wait, a link. Never a module,
+a medicine, a score or a patient's name.
+"""
+
+import datetime
+import logging
+import smtplib
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Clinic, User
+from education.models import Assignment
+from portal.models import FollowUpVisit, Reminder
+
+logger = logging.getLogger(__name__)
+
+PLAN_BATCH_SIZE = 2000
+DELIVERY_BATCH_SIZE = 200
+UNSUBSCRIBE_SALT = "portal.reminders.unsubscribe"
+# Which open assignments each kind of patient reminder is for, given the clinic's today.
+PATIENT_REMINDERS = {
+    Reminder.Kind.DUE_SOON: lambda today: Q(
+        due_date__gte=today, due_date__lte=today + datetime.timedelta(days=2)
+    ),
+    Reminder.Kind.OVERDUE: lambda today: Q(due_date__lte=today - datetime.timedelta(days=1)),
+    Reminder.Kind.STILL_OVERDUE: lambda today: Q(due_date__lte=today - datetime.timedelta(days=7)),
+}
+
+
+class TransientDeliveryError(Exception):
+    """The mail server could not be reached or asked us to try later."""
+
+
+# Planning ---------------------------------------------------------------------------------
+
+
+def plan_patient_reminders(now: datetime.datetime | None = None) -> int:
+    """Write the reminder rows now due, in batches of fixed size; returns how many."""
+    now = now or timezone.now()
+    created = 0
+    for clinic in Clinic.objects.order_by("pk").iterator():
+        today = timezone.localdate(now, ZoneInfo(clinic.time_zone))
+        for kind, window in PATIENT_REMINDERS.items():
+            already = Reminder.objects.filter(assignment=OuterRef("pk"), kind=kind)
+            due = (
+                Assignment.objects.open()
+                .filter(
+                    window(today),
+                    patient__clinic=clinic,
+                    patient__is_active=True,
+                    patient__reminder_emails=True,
+                )
+                .exclude(patient__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+                .exclude(Exists(already))
+                .values_list("pk", "patient_id")
+            )
+            created += _insert_in_batches(
+                Reminder(kind=kind, assignment_id=pk, recipient_id=patient_id)
+                for pk, patient_id in due.iterator()
+            )
+    return created
+
+
+def plan_visit_digests(now: datetime.datetime | None = None) -> int:
+    """One digest row per visit taking place tomorrow in its clinic's time zone."""
+    now = now or timezone.now()
+    created = 0
+    for clinic in Clinic.objects.order_by("pk").iterator():
+        zone = ZoneInfo(clinic.time_zone)
+        tomorrow = timezone.localdate(now, zone) + datetime.timedelta(days=1)
+        start = datetime.datetime.combine(tomorrow, datetime.time.min, tzinfo=zone)
+        already = Reminder.objects.filter(visit=OuterRef("pk"), kind=Reminder.Kind.VISIT_DIGEST)
+        visits = (
+            FollowUpVisit.objects.filter(
+                patient__clinic=clinic,
+                held_at__isnull=True,
+                scheduled_at__gte=start,
+                scheduled_at__lt=start + datetime.timedelta(days=1),
+                clinician__is_active=True,
+            )
+            .exclude(Exists(already))
+            .values_list("pk", "clinician_id")
+        )
+        created += _insert_in_batches(
+            Reminder(kind=Reminder.Kind.VISIT_DIGEST, visit_id=pk, recipient_id=clinician_id)
+            for pk, clinician_id in visits.iterator()
+        )
+    return created
+
+
+def _insert_in_batches(rows) -> int:
+    """Insert rows a batch at a time, so memory does not grow with the number planned."""
+    created, batch = 0, []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == PLAN_BATCH_SIZE:
+            created += _insert(batch)
+            batch = []
+    return created + (_insert(batch) if batch else 0)
+
+
+def _insert(batch) -> int:
+    # Rows that exist are excluded by the query; a conflict here means another sweep
+    # planned the same row a moment ago, and the database keeps just one.
+    Reminder.objects.bulk_create(batch, ignore_conflicts=True)
+    return len(batch)
+
+
+# Delivery ---------------------------------------------------------------------------------
+
+
+def pending_recipient_batches(batch_size: int = DELIVERY_BATCH_SIZE):
+    """The recipients with reminders to send, a batch of ids at a time."""
+    lease = datetime.timedelta(minutes=settings.REMINDER_LEASE_MINUTES)
+    recipients = (
+        Reminder.objects.claimable(timezone.now(), lease)
+        .order_by("recipient_id")
+        .values_list("recipient_id", flat=True)
+        .distinct()
+    )
+    batch = []
+    for recipient_id in recipients.iterator(chunk_size=batch_size):
+        batch.append(recipient_id)
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    emails: int = 0
+    counts: Counter = field(default_factory=Counter)
+
+
+def deliver_reminders(recipient_ids: list[int]) -> DeliveryReport:
+    """Send each recipient one email for all their claimable reminders.
+
+    Raises TransientDeliveryError when the mail server is unavailable; the rows not yet
+    sent are released for the retry. A refused address fails only that recipient's rows."""
+    claim, now = uuid.uuid4(), timezone.now()
+    lease = datetime.timedelta(minutes=settings.REMINDER_LEASE_MINUTES)
+    Reminder.objects.claimable(now, lease).filter(recipient__in=recipient_ids).update(
+        claim=claim, claimed_at=now, attempts=F("attempts") + 1
+    )
+    claimed = Reminder.objects.filter(claim=claim).select_related(
+        "recipient__clinic", "assignment", "visit__patient__clinic"
+    )
+    by_recipient = {}
+    for reminder in claimed:
+        by_recipient.setdefault(reminder.recipient_id, []).append(reminder)
+    waiting = _open_assignment_counts(by_recipient)
+    report = DeliveryReport()
+    mail = get_connection()
+    try:
+        for reminders in by_recipient.values():
+            _deliver_to_one(reminders, waiting, mail, report)
+    except TransientDeliveryError:
+        Reminder.objects.filter(claim=claim, sent_at__isnull=True).update(claim=None, claimed_at=None)
+        raise
+    finally:
+        mail.close()
+    return report
+
+
+def _open_assignment_counts(by_recipient) -> dict[int, int]:
+    patients = [pk for pk, reminders in by_recipient.items() if reminders[0].assignment_id]
+    counts = (
+        Assignment.objects.open()
+        .filter(patient__in=patients)
+        .values("patient")
+        .annotate(n=Count("pk"))
+        .values_list("patient", "n")
+    )
+    return dict(counts)
+
+
+def _deliver_to_one(reminders, waiting, mail, report) -> None:
+    recipient = reminders[0].recipient
+    due = [r for r in reminders if _still_due(r)]
+    stale = [r.pk for r in reminders if r not in due]
+    if stale:
+        Reminder.objects.filter(pk__in=stale).update(skipped_at=timezone.now(), claim=None)
+        report.skipped += len(stale)
+    if not due:
+        return
+    if recipient.is_patient and not recipient.reminder_emails:
+        Reminder.objects.filter(pk__in=[r.pk for r in due]).update(skipped_at=timezone.now(), claim=None)
+        report.skipped += len(due)
+        return
+    if not (recipient.email and recipient.is_active):
+        _fail(due, "no usable address", report)
+        return
+    message = (
+        _patient_email(recipient, waiting.get(recipient.pk, 0))
+        if due[0].assignment_id
+        else _digest_email(due)
+    )
+    message.connection = mail
+    try:
+        message.send()
+    except smtplib.SMTPRecipientsRefused:
+        _fail(due, "address refused by the mail server", report)
+        return
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            _fail(due, f"mail server answered {error.smtp_code}", report)
+            return
+        raise TransientDeliveryError(f"mail server answered {error.smtp_code}") from error
+    except (smtplib.SMTPException, OSError) as error:
+        raise TransientDeliveryError(type(error).__name__) from error
+    Reminder.objects.filter(pk__in=[r.pk for r in due]).update(sent_at=timezone.now(), claim=None)
+    report.sent += len(due)
+    report.emails += 1
+    report.counts.update(r.kind for r in due)
+
+
+def _still_due(reminder: Reminder) -> bool:
+    """An assignment completed or cancelled, or a visit held, since planning: no email."""
+    if reminder.assignment_id:
+        assignment = reminder.assignment
+        return not (assignment.completed_at or assignment.cancelled_at)
+    return reminder.visit.held_at is None
+
+
+def _fail(reminders, reason: str, report) -> None:
+    Reminder.objects.filter(pk__in=[r.pk for r in reminders]).update(
+        failed_at=timezone.now(), error=reason, claim=None
+    )
+    report.failed += len(reminders)
+    # Codes only: a log line must not say who was reminded of what.
+    logger.warning("Reminders %s not sent: %s", ", ".join(str(r.code) for r in reminders), reason)
+
+
+# The emails ---------------------------------------------------------------------------------
+
+
+def _patient_email(patient: User, waiting: int) -> EmailMultiAlternatives:
+    unsubscribe = settings.SITE_URL + reverse("portal:unsubscribe", args=[unsubscribe_token(patient)])
+    context = {
+        "clinic_name": patient.clinic.name,
+        "waiting": waiting,
+        "link": settings.SITE_URL + reverse("education:my_modules"),
+        "unsubscribe": unsubscribe,
+    }
+    return _email("reminder", context, patient.email, headers={"List-Unsubscribe": f"<{unsubscribe}>"})
+
+
+def _digest_email(reminders) -> EmailMultiAlternatives:
+    clinician = reminders[0].recipient
+    clinics = sorted({r.visit.patient.clinic.name for r in reminders})
+    context = {
+        "clinic_name": ", ".join(clinics),
+        "visits": len(reminders),
+        "link": settings.SITE_URL + reverse("portal:dashboard") + "?status=visit_soon",
+    }
+    return _email("visit_digest", context, clinician.email)
+
+
+def _email(name, context, to, headers=None) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=render_to_string(f"emails/{name}_subject.txt", context).strip(),
+        body=render_to_string(f"emails/{name}.txt", context),
+        to=[to],
+        headers=headers or {},
+    )
+    message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
+    return message
+
+
+def unsubscribe_token(patient: User) -> str:
+    return signing.dumps(patient.code.hex, salt=UNSUBSCRIBE_SALT)
+
+
+@transaction.atomic
+def unsubscribe(token: str) -> User | None:
+    """Switch off reminder emails for the patient the token names; None if it is forged."""
+    try:
+        code = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    patient = User.objects.patients().filter(code=code).first()
+    if patient:
+        set_reminder_emails(patient=patient, enabled=False)
+    return patient
+
+
+def set_reminder_emails(*, patient: User, enabled: bool) -> None:
+    """Switch the patient's reminder emails on or off; planned reminders not yet sent are
+    dropped when they come to be delivered."""
+    User.objects.filter(pk=patient.pk).update(reminder_emails=enabled)
+    patient.reminder_emails = enabled
