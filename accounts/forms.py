@@ -39,3 +39,9 @@ def add_service_errors(form, error):
             form.add_error(field if field in form.fields else None, field_errors)
     else:
         form.add_error(None, error)
+
+
+def posted_data(request):
+    """The POST data to bind a form to, or None on GET. Unlike `request.POST or None`, an
+    empty POST (a lone checkbox unticked) still binds, so it is saved, not ignored."""
+    return request.POST if request.method == "POST" else None

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
+from accounts.forms import posted_data
 from accounts.models import Invitation
 
 
@@ -16,7 +17,7 @@ def accept_invitation(request, token):
     invitation = services.find_invitation(token)
     if invitation is None or invitation.status != Invitation.Status.PENDING:
         return _unusable_invitation(request, invitation)
-    form = SetPasswordForm(invitation.patient, request.POST or None)
+    form = SetPasswordForm(invitation.patient, posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.accept_invitation(

@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import patient_required
-from accounts.forms import add_service_errors
+from accounts.forms import add_service_errors, posted_data
 from education import services
 from education.access import get_assignment_for_patient, get_attempt_for_patient
 from education.forms import AcknowledgmentForm, QuizForm
@@ -44,7 +44,7 @@ def quiz(request, code):
         return redirect("education:reader", code=assignment.code)
     questions = list(version.questions.prefetch_related("choices"))
     initial = {"submission_key": uuid.uuid4()}
-    form = QuizForm(request.POST or None, initial=initial, version=version, questions=questions)
+    form = QuizForm(posted_data(request), initial=initial, version=version, questions=questions)
     if request.method == "POST" and form.is_valid():
         try:
             attempt = services.submit_quiz(
@@ -80,7 +80,7 @@ def quiz_result(request, code):
 def acknowledge(request, code):
     assignment = get_assignment_for_patient(request, code)
     version = assignment.module.current_version
-    form = AcknowledgmentForm(request.POST or None)
+    form = AcknowledgmentForm(posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.acknowledge(

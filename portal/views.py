@@ -16,7 +16,7 @@ from kombu import Connection
 
 from accounts import services as account_services
 from accounts.access import clinician_required, get_patient_for_clinician, patient_required
-from accounts.forms import InvitePatientForm, add_service_errors
+from accounts.forms import InvitePatientForm, add_service_errors, posted_data
 from accounts.models import Clinic, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
@@ -86,7 +86,7 @@ def _broker_answers(url):
 @clinician_required
 @require_http_methods(["GET", "POST"])
 def patient_new(request):
-    form = InvitePatientForm(request.POST or None, clinician=request.user)
+    form = InvitePatientForm(posted_data(request), clinician=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             sent = account_services.invite_patient(clinician=request.user, **form.cleaned_data)
@@ -369,7 +369,7 @@ def export_assignments(request):
 @require_http_methods(["GET", "POST"])
 def patient_settings(request):
     form = ReminderSettingsForm(
-        request.POST or None, initial={"reminder_emails": request.user.reminder_emails}
+        posted_data(request), initial={"reminder_emails": request.user.reminder_emails}
     )
     if request.method == "POST" and form.is_valid():
         reminders.set_reminder_emails(patient=request.user, enabled=form.cleaned_data["reminder_emails"])

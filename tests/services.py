@@ -1,6 +1,8 @@
 """Access to the real services the suite talks to (PostgreSQL, Redis)."""
 
+import contextlib
 import os
+import socket
 
 import pytest
 
@@ -24,3 +26,70 @@ def postgresql_or_skip(connection):
     if os.environ.get("CI") == "true":
         pytest.fail("CI must run the suite on PostgreSQL (DATABASE_URL).")
     pytest.skip("Runs on PostgreSQL only: set DATABASE_URL to a PostgreSQL database.")
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (aiosmtpd needs a real one to start)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SmtpServer:
+    """A real SMTP server in this process (aiosmtpd) that can refuse addresses, or answer
+    chosen messages (numbered from 1, as they arrive) with a temporary error, and
+    records what it accepted."""
+
+    def __init__(self, refuse=(), fail_messages=()):
+        from aiosmtpd.controller import Controller
+
+        self.refuse, self.fail_messages = set(refuse), set(fail_messages)
+        self.messages, self.received = 0, []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages += 1
+        if self.messages in self.fail_messages:
+            return "451 4.3.0 Try again later"
+        self.received.append((envelope.rcpt_tos[:], envelope.content.decode()))
+        return "250 Message accepted"
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()
+
+    def settings(self):
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": self.port,
+            "EMAIL_USE_TLS": False,
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+        }
+
+    def recipients(self):
+        return sorted(address for tos, _ in self.received for address in tos)
+
+
+@contextlib.contextmanager
+def eager_celery():
+    """Run tasks in this process even when CI configures a broker."""
+    from portal.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous

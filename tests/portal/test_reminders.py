@@ -1,0 +1,283 @@
+import datetime
+from io import StringIO
+
+from django.core import mail
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from education.models import Assignment, Module
+from portal import reminders
+from portal.models import FollowUpVisit, Reminder
+from portal.tasks import send_due_reminders, send_visit_digests
+from tests.education.base import EducationTestCase
+from tests.factories import PatientFactory
+from tests.services import SmtpServer, eager_celery
+
+Kind = Reminder.Kind
+
+
+def days(n):
+    return timezone.localdate() + datetime.timedelta(days=n)
+
+
+class ReminderTestCase(EducationTestCase):
+    """Pat's sleep module falls due in a week; each test moves the due date it needs."""
+
+    def due(self, n, assignment=None):
+        Assignment.objects.filter(pk=(assignment or self.assignment).pk).update(due_date=days(n))
+
+    def planned(self):
+        return sorted(Reminder.objects.values_list("kind", flat=True))
+
+    def sweep(self):
+        with eager_celery():
+            return send_due_reminders.delay().get()
+
+
+class WhoGetsWhatWhenTests(ReminderTestCase):
+    def test_due_within_two_days_plans_a_due_soon_reminder(self):
+        self.due(2)
+        reminders.plan_patient_reminders()
+        self.assertEqual(self.planned(), [Kind.DUE_SOON])
+
+    def test_due_in_three_days_plans_nothing(self):
+        self.due(3)
+        reminders.plan_patient_reminders()
+        self.assertEqual(self.planned(), [])
+
+    def test_one_day_after_the_due_date_plans_overdue(self):
+        self.due(-1)
+        reminders.plan_patient_reminders()
+        self.assertEqual(self.planned(), [Kind.OVERDUE])
+
+    def test_seven_days_after_plans_the_second_and_last_overdue(self):
+        self.due(-1)
+        reminders.plan_patient_reminders()
+        self.due(-7)
+        reminders.plan_patient_reminders()
+        self.due(-30)
+        reminders.plan_patient_reminders()
+        self.assertEqual(self.planned(), [Kind.OVERDUE, Kind.STILL_OVERDUE])
+
+    def test_a_second_sweep_plans_and_sends_nothing_more(self):
+        self.due(1)
+        self.sweep()
+        self.sweep()
+        self.assertEqual(len(mail.outbox), 1)
+        self.assertEqual(Reminder.objects.count(), 1)
+
+    def test_completed_and_cancelled_modules_get_no_reminder(self):
+        self.due(-1)
+        other = self.assign(self.pat, self.driving, due_date=days(-1))
+        Assignment.objects.filter(pk=self.assignment.pk).update(completed_at=timezone.now())
+        Assignment.objects.filter(pk=other.pk).update(cancelled_at=timezone.now())
+        reminders.plan_patient_reminders()
+        self.assertEqual(self.planned(), [])
+
+    def test_a_patient_who_switched_reminders_off_gets_none(self):
+        self.due(1)
+        reminders.set_reminder_emails(patient=self.pat, enabled=False)
+        self.sweep()
+        self.assertEqual((self.planned(), mail.outbox), ([], []))
+
+    def test_switching_off_after_planning_drops_what_is_pending(self):
+        self.due(1)
+        reminders.plan_patient_reminders()
+        reminders.set_reminder_emails(patient=self.pat, enabled=False)
+        self.sweep()
+        self.assertEqual(mail.outbox, [])
+        self.assertIsNotNone(Reminder.objects.get().skipped_at)
+
+    def test_a_patient_who_has_not_set_up_their_account_gets_none(self):
+        invited = PatientFactory(clinic=self.riverside, invited=True)
+        self.assign(invited, self.sleep, due_date=days(1))
+        reminders.plan_patient_reminders()
+        self.assertFalse(Reminder.objects.filter(recipient=invited).exists())
+
+    def test_a_patient_gets_one_email_for_several_reminders(self):
+        self.due(1)
+        self.assign(self.pat, self.driving, due_date=days(-8))
+        self.sweep()
+        self.assertEqual(len(mail.outbox), 1)
+        self.assertEqual(Reminder.objects.filter(sent_at__isnull=False).count(), 3)
+        self.assertIn("2 items waiting", mail.outbox[0].body)
+
+
+class EmailTextTests(ReminderTestCase):
+    def setUp(self):
+        self.due(1)
+        self.sweep()
+        self.email = mail.outbox[0]
+        self.texts = [self.email.subject, self.email.body, self.email.alternatives[0][0]]
+
+    def test_it_names_the_clinic_the_count_and_the_link(self):
+        self.assertEqual(self.email.to, ["pat@example.org"])
+        self.assertIn("Riverside has 1 item waiting for you", self.email.body)
+        self.assertIn("http://127.0.0.1:8000/modules/", self.email.body)
+
+    def test_it_says_nothing_about_the_module_the_medicine_or_the_patient(self):
+        forbidden = [
+            self.sleep.title,
+            "sleep",
+            "clonazepam",
+            "benzodiazepine",
+            "Klonopin",
+            "Pat Patient",
+            "overdue",
+        ]
+        for text in self.texts:
+            for word in forbidden:
+                self.assertNotIn(word.lower(), text.lower())
+
+    def test_it_has_a_working_unsubscribe_link_and_header(self):
+        link = self.email.extra_headers["List-Unsubscribe"].strip("<>")
+        self.assertIn(link, self.email.body)
+        path = link.removeprefix("http://127.0.0.1:8000")
+        self.assertContains(self.client.get(path), "Stop reminder emails?")
+        self.client.post(path)
+        self.pat.refresh_from_db()
+        self.assertFalse(self.pat.reminder_emails)
+
+
+class DeliveryTests(ReminderTestCase):
+    def setUp(self):
+        self.due(1)
+        self.kim = PatientFactory(email="kim@example.org", clinic=self.riverside)
+        self.kims = self.assign(self.kim, self.sleep, due_date=days(1))
+        reminders.plan_patient_reminders()
+
+    def deliver(self):
+        return [reminders.deliver_reminders(batch) for batch in reminders.pending_recipient_batches()]
+
+    def test_a_module_cancelled_between_planning_and_sending_sends_nothing_and_the_rest_goes_out(self):
+        Assignment.objects.filter(pk=self.assignment.pk).update(cancelled_at=timezone.now())
+        self.deliver()
+        self.assertEqual([email.to for email in mail.outbox], [["kim@example.org"]])
+        self.assertIsNotNone(Reminder.objects.get(assignment=self.assignment).skipped_at)
+
+    def test_a_refused_address_fails_that_reminder_only_and_logs_no_health_information(self):
+        with (
+            SmtpServer(refuse={"pat@example.org"}) as server,
+            override_settings(**server.settings()),
+            self.assertLogs("portal.reminders", "WARNING") as logs,
+        ):
+            self.deliver()
+        self.assertEqual(server.recipients(), ["kim@example.org"])
+        failed = Reminder.objects.get(recipient=self.pat)
+        self.assertEqual(failed.error, "address refused by the mail server")
+        log = "\n".join(logs.output)
+        self.assertIn(str(failed.code), log)
+        for word in ("pat@example.org", "Pat Patient", "Sleep"):
+            self.assertNotIn(word, log)
+
+    def test_a_mail_server_that_is_down_keeps_the_reminders_for_the_next_try(self):
+        with SmtpServer() as server:
+            down = server.settings() | {"EMAIL_PORT": 1}
+        with override_settings(**down), self.assertRaises(reminders.TransientDeliveryError):
+            self.deliver()
+        self.assertEqual(Reminder.objects.filter(sent_at__isnull=True, claim__isnull=True).count(), 2)
+        with SmtpServer() as server, override_settings(**server.settings()):
+            self.deliver()
+            self.deliver()
+        self.assertEqual(server.recipients(), ["kim@example.org", "pat@example.org"])
+
+    def test_a_temporary_failure_mid_batch_resends_only_what_was_not_sent(self):
+        with SmtpServer(fail_messages={2}) as server, override_settings(**server.settings()):
+            with self.assertRaises(reminders.TransientDeliveryError):
+                self.deliver()
+            self.assertEqual(len(server.received), 1)
+            self.deliver()
+        self.assertEqual(server.recipients(), ["kim@example.org", "pat@example.org"])
+        self.assertEqual(Reminder.objects.filter(sent_at__isnull=False).count(), 2)
+
+    def test_a_claim_held_by_another_delivery_is_left_alone_until_its_lease_runs_out(self):
+        Reminder.objects.filter(recipient=self.pat).update(
+            claim="6f1e2c1e-5c57-4f6e-9a50-0c3f7a1b2c3d", claimed_at=timezone.now()
+        )
+        self.deliver()
+        self.assertEqual([email.to for email in mail.outbox], [["kim@example.org"]])
+        # The other delivery died: after the lease, the next sweep sends it, once.
+        Reminder.objects.filter(recipient=self.pat).update(
+            claimed_at=timezone.now() - datetime.timedelta(hours=1)
+        )
+        self.deliver()
+        self.deliver()
+        self.assertEqual([email.to for email in mail.outbox], [["kim@example.org"], ["pat@example.org"]])
+
+    def test_the_command_runs_a_sweep_once(self):
+        Reminder.objects.all().delete()
+        out = StringIO()
+        call_command("send_reminders", stdout=out)
+        self.assertIn("Planned 2 reminders; sent 2 in 2 emails", out.getvalue())
+
+
+class VisitDigestTests(ReminderTestCase):
+    def visit(self, patient, in_days, **fields):
+        when = timezone.now().replace(hour=10, minute=0) + datetime.timedelta(days=in_days)
+        return FollowUpVisit.objects.create(
+            patient=patient, clinician=self.alice, created_by=self.alice, scheduled_at=when, **fields
+        )
+
+    def digest(self):
+        with eager_celery():
+            return send_visit_digests.delay().get()
+
+    def test_the_clinician_gets_one_email_counting_tomorrows_visits_and_naming_no_patient(self):
+        self.visit(self.pat, 1)
+        self.visit(PatientFactory(full_name="Kim Other", clinic=self.riverside), 1)
+        self.visit(self.pat, 2)
+        self.digest()
+        self.assertEqual(len(mail.outbox), 1)
+        email = mail.outbox[0]
+        self.assertEqual(email.to, ["alice@example.org"])
+        self.assertIn("You have 2 follow-up visits tomorrow at Riverside", email.body)
+        for name in ("Pat", "Kim", self.sleep.title):
+            self.assertNotIn(name, email.body + email.alternatives[0][0])
+
+    def test_a_second_run_sends_no_second_digest(self):
+        self.visit(self.pat, 1)
+        self.digest()
+        self.digest()
+        self.assertEqual(len(mail.outbox), 1)
+
+    def test_a_visit_already_held_gets_no_digest(self):
+        self.visit(self.pat, 1, held_at=timezone.now())
+        self.digest()
+        self.assertEqual(mail.outbox, [])
+
+
+class ReminderSettingsTests(ReminderTestCase):
+    def test_a_patient_switches_reminder_emails_off_and_on(self):
+        self.sign_in(self.pat)
+        self.client.post(reverse("portal:patient_settings"), {})
+        self.pat.refresh_from_db()
+        self.assertFalse(self.pat.reminder_emails)
+        self.client.post(reverse("portal:patient_settings"), {"reminder_emails": "on"})
+        self.pat.refresh_from_db()
+        self.assertTrue(self.pat.reminder_emails)
+
+    def test_a_clinician_has_no_patient_settings_page(self):
+        self.sign_in(self.alice)
+        self.assertEqual(self.client.get(reverse("portal:patient_settings")).status_code, 404)
+
+    def test_opening_the_unsubscribe_link_changes_nothing_until_confirmed(self):
+        token = reminders.unsubscribe_token(self.pat)
+        self.client.get(reverse("portal:unsubscribe", args=[token]))
+        self.pat.refresh_from_db()
+        self.assertTrue(self.pat.reminder_emails)
+
+    def test_a_forged_unsubscribe_link_changes_nothing(self):
+        token = reminders.unsubscribe_token(self.pat)[:-2] + "xx"
+        response = self.client.post(reverse("portal:unsubscribe", args=[token]))
+        self.assertContains(response, "This link is not valid", status_code=404)
+        self.assertTrue(User.objects.get(pk=self.pat.pk).reminder_emails)
+
+    def test_modules_the_patient_can_read_are_unaffected_by_unsubscribing(self):
+        reminders.unsubscribe(reminders.unsubscribe_token(self.pat))
+        self.sign_in(self.pat)
+        self.assertContains(
+            self.client.get(reverse("education:my_modules")), Module.objects.get(pk=self.sleep.pk).title
+        )
