@@ -33,6 +33,7 @@ test: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/export_memory.py
 	$(BIN)/python benchmarks/dashboard_pages.py
+	$(BIN)/python benchmarks/reminder_sweep.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -42,7 +42,7 @@ def best_of_three(client, url):
 
 
 def main():
-    setup_test_environment()
+    setup_test_environment(debug=False)  # as in production: no query log in memory
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
         clinic = demo.seed_demo_accounts()

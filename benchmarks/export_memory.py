@@ -66,7 +66,7 @@ def measure(client):
 
 
 def main():
-    setup_test_environment()
+    setup_test_environment(debug=False)  # as in production: no query log in memory
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
         services.load_library()

@@ -3,10 +3,11 @@
 Guarantee: each reminder row is planned at most once (unique per assignment and kind, or
 per visit for digests) and emailed at most once in normal operation. A delivery claims
 its rows with a conditional UPDATE, so two workers never send the same row; rows are
-marked sent right after their email is accepted, so a worker killed before that leaves
-them pending, and once the claim's lease expires the next sweep sends them. The one
-window left is a crash between the mail server accepting an email and the database
-recording it: that email can go out a second time. Nothing is ever lost.
+marked sent once their email is accepted (in groups of ten emails), so a worker killed
+before that leaves them pending, and once the claim's lease expires the next sweep
+sends them. The window left is a crash between the mail server accepting emails and the
+database recording them: at most the last ten emails of a batch can go out a second
+time. Nothing is ever lost.
 
 What an email says: the clinic's name, how many items wait, a link. Never a module,
 a medicine, a score or a patient's name.
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 
 PLAN_BATCH_SIZE = 2000
 DELIVERY_BATCH_SIZE = 200
+SENT_MARK_GROUP = 10
 UNSUBSCRIBE_SALT = "portal.reminders.unsubscribe"
 # Which open assignments each kind of patient reminder is for, given the clinic's today.
 PATIENT_REMINDERS = {
@@ -74,6 +76,7 @@ def plan_patient_reminders(now: datetime.datetime | None = None) -> int:
                 )
                 .exclude(patient__password__startswith=UNUSABLE_PASSWORD_PREFIX)
                 .exclude(Exists(already))
+                .order_by()
                 .values_list("pk", "patient_id")
             )
             created += _insert_in_batches(
@@ -101,6 +104,7 @@ def plan_visit_digests(now: datetime.datetime | None = None) -> int:
                 clinician__is_active=True,
             )
             .exclude(Exists(already))
+            .order_by()
             .values_list("pk", "clinician_id")
         )
         created += _insert_in_batches(
@@ -177,16 +181,39 @@ def deliver_reminders(recipient_ids: list[int]) -> DeliveryReport:
         by_recipient.setdefault(reminder.recipient_id, []).append(reminder)
     waiting = _open_assignment_counts(by_recipient)
     report = DeliveryReport()
+    sent = SentMarks()
     mail = get_connection()
     try:
         for reminders in by_recipient.values():
-            _deliver_to_one(reminders, waiting, mail, report)
+            _deliver_to_one(reminders, waiting, mail, report, sent)
     except TransientDeliveryError:
+        sent.flush()
         Reminder.objects.filter(claim=claim, sent_at__isnull=True).update(claim=None, claimed_at=None)
         raise
     finally:
+        sent.flush()
         mail.close()
     return report
+
+
+class SentMarks:
+    """Rows whose email the mail server accepted, written SENT_MARK_GROUP emails at a
+    time: one UPDATE per email cost more than the email itself. A worker killed before a
+    write can resend at most that many emails once its claim expires; it loses none."""
+
+    def __init__(self):
+        self.pks, self.emails = [], 0
+
+    def add(self, pks) -> None:
+        self.pks.extend(pks)
+        self.emails += 1
+        if self.emails >= SENT_MARK_GROUP:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pks:
+            Reminder.objects.filter(pk__in=self.pks).update(sent_at=timezone.now(), claim=None)
+        self.pks, self.emails = [], 0
 
 
 def _open_assignment_counts(by_recipient) -> dict[int, int]:
@@ -201,7 +228,7 @@ def _open_assignment_counts(by_recipient) -> dict[int, int]:
     return dict(counts)
 
 
-def _deliver_to_one(reminders, waiting, mail, report) -> None:
+def _deliver_to_one(reminders, waiting, mail, report, sent) -> None:
     recipient = reminders[0].recipient
     due = [r for r in reminders if _still_due(r)]
     stale = [r.pk for r in reminders if r not in due]
@@ -235,7 +262,7 @@ def _deliver_to_one(reminders, waiting, mail, report) -> None:
         raise TransientDeliveryError(f"mail server answered {error.smtp_code}") from error
     except (smtplib.SMTPException, OSError) as error:
         raise TransientDeliveryError(type(error).__name__) from error
-    Reminder.objects.filter(pk__in=[r.pk for r in due]).update(sent_at=timezone.now(), claim=None)
+    sent.add([r.pk for r in due])
     report.sent += len(due)
     report.emails += 1
     report.counts.update(r.kind for r in due)
