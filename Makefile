@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check install clean benchmark
+.PHONY: run test lint check install clean benchmark worker beat
 
 # Reinstall only when the pinned requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -28,6 +28,14 @@ run: $(STAMP)
 # The whole suite; on PostgreSQL and Redis when DATABASE_URL and CELERY_BROKER_URL say so.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Background work on a real broker: export CELERY_BROKER_URL=redis://127.0.0.1:6379/0 first.
+# Without it the portal runs tasks in-process and needs neither.
+worker: $(STAMP)
+	$(BIN)/celery -A portal worker --loglevel INFO
+
+beat: $(STAMP)
+	$(BIN)/celery -A portal beat --loglevel INFO --schedule .celerybeat-schedule
 
 # Performance as ratios against a baseline measured in the same run.
 benchmark: $(STAMP)

@@ -173,6 +173,15 @@ class DeliveryTests(ReminderTestCase):
         for word in ("pat@example.org", "Pat Patient", "Sleep"):
             self.assertNotIn(word, log)
 
+    def test_a_patient_without_an_address_is_logged_by_code_and_the_rest_still_goes_out(self):
+        User.objects.filter(pk=self.pat.pk).update(email="")
+        with self.assertLogs("portal.reminders", "WARNING") as logs:
+            self.deliver()
+        self.assertEqual([email.to for email in mail.outbox], [["kim@example.org"]])
+        failed = Reminder.objects.get(recipient=self.pat)
+        self.assertEqual(failed.error, "no usable address")
+        self.assertIn(str(failed.code), logs.output[0])
+
     def test_a_mail_server_that_is_down_keeps_the_reminders_for_the_next_try(self):
         with SmtpServer() as server:
             down = server.settings() | {"EMAIL_PORT": 1}
