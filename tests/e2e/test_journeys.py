@@ -1,0 +1,204 @@
+"""The journeys of the issue, each one test from start to end in a real browser."""
+
+import csv
+import datetime
+import io
+import re
+
+from django.core import mail
+from django.utils import timezone
+from pypdf import PdfReader
+
+from accounts import services as account_services
+from accounts.models import Invitation
+from education.models import Assignment, Module
+from portal.models import FollowUpVisit
+from tests.e2e.conftest import PHONE, sign_in
+from tests.e2e.data import PASSWORD, clinic_with_a_patient, right_choices
+
+DRIVING = "driving-and-machinery"
+NEW_PASSWORD = "river-otter-lantern-42"
+
+
+def answer_quiz(page, answers):
+    for answer in answers:
+        page.get_by_label(answer, exact=True).check()
+    page.get_by_role("button", name="Submit my answers").click()
+
+
+def wrong_choices(module_slug):
+    version = Module.objects.get(slug=module_slug).current_version
+    return [
+        next(c.text for c in question.choices.all() if not c.is_correct)
+        for question in version.questions.prefetch_related("choices")
+    ]
+
+
+def test_a_clinician_invites_a_patient_who_sets_a_password_and_sees_the_assigned_modules(new_page):
+    setup = clinic_with_a_patient(modules=())
+    clinician = new_page()
+    sign_in(clinician, "alice@example.org", PASSWORD)
+    clinician.get_by_role("link", name="Add a patient", exact=True).first.click()
+    clinician.get_by_label("Full name").fill("Nia Newcomer")
+    clinician.get_by_label("Email address").fill("nia@example.org")
+    clinician.get_by_role("button", name="Add and send invitation").click()
+    clinician.get_by_text("The invitation email is on its way").wait_for()
+    clinician.get_by_label("Driving and machinery").check()
+    clinician.get_by_role("button", name="Assign").click()
+    clinician.get_by_text("Assigned 1 module(s) to 1 patient(s)").wait_for()
+
+    link = re.search(r"http://\S+?(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
+    patient = new_page(viewport=PHONE)
+    patient.goto(link)
+    patient.get_by_text("Riverside invited you").wait_for()
+    patient.get_by_label("New password*", exact=True).fill(NEW_PASSWORD)
+    patient.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    patient.get_by_role("button", name="Set password and continue").click()
+    patient.get_by_role("heading", name="My modules").wait_for()
+    assert patient.get_by_role("link", name="Driving and machinery").is_visible()
+    assert setup.clinic.patients.get(email="nia@example.org").has_usable_password()
+
+
+def test_a_patient_on_a_phone_reads_fails_retakes_passes_and_acknowledges(new_page):
+    setup = clinic_with_a_patient()
+    page = new_page(viewport=PHONE)
+    sign_in(page, "pat@example.org", PASSWORD)
+    page.get_by_role("link", name="Driving and machinery").click()
+    page.get_by_role("heading", name="Alcohol makes it worse").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+        "the reader scrolls sideways"
+    )
+
+    page.get_by_role("link", name="Take the quiz").click()
+    answer_quiz(page, wrong_choices(DRIVING))
+    page.get_by_text("Not passed this time").wait_for()
+    assert page.get_by_text("Right answer:").count() == 5
+    page.get_by_text("Feeling fine does not mean your reactions are normal").wait_for()
+
+    page.get_by_role("link", name="Take the quiz again").first.click()
+    answer_quiz(page, right_choices(DRIVING))
+    page.get_by_text("You passed").wait_for()
+
+    page.get_by_role("link", name="Confirm I read it").first.click()
+    page.get_by_label(re.compile("I have read and understood")).check()
+    page.get_by_label("Type your full name").fill("pat patient")
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("Your acknowledgment is recorded").wait_for()
+
+    page.get_by_role("link", name="My modules").first.click()
+    card = page.locator(".card", has_text="Driving and machinery")
+    assert card.locator(".badge").inner_text() == "Completed"
+    assert Assignment.objects.get(patient=setup.pat).completed_at is not None
+
+
+def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv(new_page):
+    setup = clinic_with_a_patient()
+    visit = FollowUpVisit.objects.create(
+        patient=setup.pat,
+        clinician=setup.alice,
+        created_by=setup.alice,
+        scheduled_at=timezone.now() + datetime.timedelta(days=2),
+    )
+    visit.assignments.set(Assignment.objects.filter(patient=setup.pat))
+    patient = new_page(viewport=PHONE)
+    sign_in(patient, "pat@example.org", PASSWORD)
+    patient.get_by_role("link", name="Driving and machinery").click()
+    patient.get_by_role("link", name="Take the quiz").click()
+    answers = right_choices(DRIVING)
+    answers[0] = wrong_choices(DRIVING)[0]
+    answer_quiz(patient, answers)
+    patient.get_by_text("You passed").wait_for()
+    patient.get_by_role("link", name="Confirm I read it").first.click()
+    patient.get_by_label(re.compile("I have read and understood")).check()
+    patient.get_by_label("Type your full name").fill("Pat Patient")
+    patient.get_by_role("button", name="Confirm").click()
+
+    clinician = new_page()
+    sign_in(clinician, "alice@example.org", PASSWORD)
+    row = clinician.locator("tr", has_text="Pat Patient")
+    assert "1 of 1" in row.inner_text()
+    assert "80% passed" in row.inner_text()
+    row.get_by_role("link", name="Pat Patient").click()
+    clinician.get_by_role("link", name=re.compile(r"\d{1,2} \w{3} \d{4}")).first.click()
+    clinician.get_by_role("heading", name="Follow-up visit summary").wait_for()
+    clinician.get_by_text("Talking points: questions missed").wait_for()
+    clinician.get_by_text("When is it OK to drive after you start clonazepam").wait_for()
+
+    with clinician.expect_download() as pdf:
+        clinician.get_by_role("link", name="Download PDF").click()
+    text = " ".join(page.extract_text() for page in PdfReader(pdf.value.path()).pages)
+    assert "Pat Patient" in text and "Driving and machinery" in text
+
+    clinician.goto("/patients/")
+    with clinician.expect_download() as export:
+        clinician.get_by_role("link", name="Download CSV").click()
+    rows = list(csv.reader(io.StringIO(open(export.value.path(), encoding="utf-8").read())))
+    assert rows[0][0] == "patient"
+    assert ["Pat Patient", "Driving and machinery", "completed"] == [rows[1][0], rows[1][4], rows[1][6]]
+
+
+def tab_to(page, selector, limit=80):
+    """Press Tab until the element matching `selector` has the focus."""
+    for _ in range(limit):
+        if page.evaluate("(s) => document.activeElement && document.activeElement.matches(s)", selector):
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_the_quiz_and_the_acknowledgment_with_the_keyboard_alone(new_page):
+    setup = clinic_with_a_patient()
+    assignment = Assignment.objects.get(patient=setup.pat)
+    version = assignment.module.current_version
+    page = new_page(viewport=PHONE)
+    sign_in(page, "pat@example.org", PASSWORD)
+    page.goto(f"/modules/{assignment.code}/quiz/")
+    for question in version.questions.prefetch_related("choices"):
+        choices = list(question.choices.all())
+        tab_to(page, f"input[name='question_{question.pk}']")
+        page.keyboard.press("Space")  # selects the first choice of the group
+        for _ in range(next(i for i, c in enumerate(choices) if c.is_correct)):
+            page.keyboard.press("ArrowDown")
+    tab_to(page, "button[type=submit]:not(.nav-link)")
+    page.keyboard.press("Enter")
+    page.get_by_text("You passed").wait_for()
+
+    page.goto(f"/modules/{assignment.code}/acknowledge/")
+    tab_to(page, "#id_confirm")
+    page.keyboard.press("Space")
+    tab_to(page, "#id_typed_name")
+    page.keyboard.type("Pat Patient")
+    page.keyboard.press("Enter")
+    page.get_by_text("Your acknowledgment is recorded").wait_for()
+    assignment.refresh_from_db()
+    assert assignment.completed_at is not None
+
+
+def test_bad_input_through_the_real_pages_gets_clear_messages(new_page):
+    setup = clinic_with_a_patient()
+    assignment = Assignment.objects.get(patient=setup.pat)
+    page = new_page(viewport=PHONE)
+    sign_in(page, "pat@example.org", PASSWORD)
+
+    page.goto(f"/modules/{assignment.code}/quiz/")
+    page.get_by_role("button", name="Submit my answers").click()
+    assert page.get_by_text("Please choose an answer to this question.").count() == 5
+
+    page.goto(f"/modules/{assignment.code}/acknowledge/")
+    page.get_by_label(re.compile("I have read and understood")).check()
+    page.get_by_label("Type your full name").fill("Somebody Else")
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_text("Type your full name exactly as it is on your account").wait_for()
+
+    invited = new_page(viewport=PHONE)
+    new_page.expect_console_error("status of 410")
+    sent = account_services.invite_patient(
+        clinician=setup.alice, clinic=setup.clinic, full_name="Late Larkin", email="late@example.org"
+    )
+    Invitation.objects.filter(pk=sent.invitation.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    link = re.search(r"http://\S+?(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
+    invited.goto(link)
+    invited.get_by_role("heading", name="This invitation has expired").wait_for()
+    invited.get_by_text("Ask your clinic to send you a new invitation").wait_for()
