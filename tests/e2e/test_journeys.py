@@ -4,6 +4,7 @@ import csv
 import datetime
 import io
 import re
+from pathlib import Path
 
 from django.core import mail
 from django.utils import timezone
@@ -132,9 +133,9 @@ def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv
     clinician.goto("/patients/")
     with clinician.expect_download() as export:
         clinician.get_by_role("link", name="Download CSV").click()
-    rows = list(csv.reader(io.StringIO(open(export.value.path(), encoding="utf-8").read())))
+    rows = list(csv.reader(io.StringIO(Path(export.value.path()).read_text(encoding="utf-8"))))
     assert rows[0][0] == "patient"
-    assert ["Pat Patient", "Driving and machinery", "completed"] == [rows[1][0], rows[1][4], rows[1][6]]
+    assert [rows[1][0], rows[1][4], rows[1][6]] == ["Pat Patient", "Driving and machinery", "completed"]
 
 
 def tab_to(page, selector, limit=80):
