@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check install clean benchmark worker beat
+.PHONY: run test test-fast screenshots lint check install clean benchmark worker beat
 
 # Reinstall only when the pinned requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -25,9 +25,21 @@ run: $(STAMP)
 	@echo "Serving the portal on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# The whole suite; on PostgreSQL and Redis when DATABASE_URL and CELERY_BROKER_URL say so.
+CHROMIUM ?= /usr/bin/chromium
+
+# The whole suite, browser journeys included; on PostgreSQL and Redis when DATABASE_URL and
+# CELERY_BROKER_URL say so.
 test: $(STAMP)
+	@test -x $(CHROMIUM) || echo "Chromium is not installed at $(CHROMIUM) (apt-get install chromium): the browser tests will be skipped, and fail in CI."
 	$(BIN)/python -m pytest
+
+# The quick loop: everything but the real-browser tests.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest --ignore=tests/e2e
+
+# PNGs of the main screens for the README, into docs/screenshots/.
+screenshots: $(STAMP)
+	$(BIN)/python -m pytest -q tests/e2e/screenshots.py
 
 # Background work on a real broker: export CELERY_BROKER_URL=redis://127.0.0.1:6379/0 first.
 # Without it the portal runs tasks in-process and needs neither.

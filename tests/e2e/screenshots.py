@@ -1,0 +1,45 @@
+"""`make screenshots`: PNGs of the main screens into docs/screenshots/ for the README.
+Not part of the suite (the file name does not start with test_); run it explicitly."""
+
+from pathlib import Path
+
+from django.utils import timezone
+
+from education.models import Assignment
+from portal import demo
+from portal.models import FollowUpVisit
+from tests.e2e.conftest import PHONE, sign_in
+from tests.e2e.data import right_choices
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def test_take_screenshots(new_page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    clinic = demo.seed_demo_accounts()
+    demo.add_synthetic_patients(clinic, 60)
+    patient = demo.PATIENT.email
+    assignment = Assignment.objects.filter(patient__email=patient, module__slug="driving-and-machinery").get()
+
+    phone = new_page(viewport=PHONE)
+    sign_in(phone, patient, demo.DEMO_PASSWORD)
+    phone.goto(f"/modules/{assignment.code}/")
+    phone.screenshot(path=SCREENSHOTS / "reader-phone.png")
+    phone.goto(f"/modules/{assignment.code}/quiz/")
+    answers = right_choices("driving-and-machinery")
+    for index, group in enumerate(phone.locator("fieldset").all()):
+        if index in (1, 3):
+            group.locator("input[type=radio]").first.check()
+        else:
+            group.get_by_label(answers[index], exact=True).check()
+    phone.get_by_role("button", name="Submit my answers").click()
+    phone.get_by_text("Not passed this time").wait_for()
+    phone.screenshot(path=SCREENSHOTS / "quiz-feedback-phone.png", full_page=True)
+
+    clinician = new_page()
+    sign_in(clinician, demo.CLINICIAN.email, demo.DEMO_PASSWORD)
+    clinician.goto("/patients/")
+    clinician.screenshot(path=SCREENSHOTS / "clinician-dashboard.png")
+    visit = FollowUpVisit.objects.filter(scheduled_at__gte=timezone.now(), assignments__isnull=False).first()
+    clinician.goto(f"/visits/{visit.code}/")
+    clinician.screenshot(path=SCREENSHOTS / "visit-summary.png", full_page=True)

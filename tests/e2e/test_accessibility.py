@@ -1,0 +1,150 @@
+"""Every page of both roles, and the public ones, checked with axe-core against WCAG 2.1
+A and AA: no violation of impact serious or critical."""
+
+import datetime
+
+from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import Invitation
+from education.models import Assignment
+from portal import reminders
+from portal.models import FollowUpVisit
+from tests.e2e.conftest import PHONE, sign_in
+from tests.e2e.data import PASSWORD, clinic_with_a_patient, right_choices
+
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+BLOCKING = {"serious", "critical"}
+
+
+def violations(page):
+    found = Axe().run(page, options=WCAG_21_AA).response["violations"]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[node['target'] for node in v['nodes'][:3]]}"
+        for v in found
+        if v["impact"] in BLOCKING
+    ]
+
+
+def check(page, paths, before=None):
+    """Visit each path (or run each callable) and collect blocking violations by page."""
+    problems = {}
+    for path in paths:
+        if callable(path):
+            label = path.__name__
+            path(page)
+        else:
+            label = path
+            page.goto(path)
+        page.wait_for_load_state()
+        found = violations(page)
+        if found:
+            problems[label] = found
+    return problems
+
+
+def test_public_pages_have_no_serious_accessibility_violations(new_page):
+    setup = clinic_with_a_patient()
+    sent = account_services.invite_patient(
+        clinician=setup.alice, clinic=setup.clinic, full_name="Nia Newcomer", email="nia@example.org"
+    )
+    invitation_path = mail.outbox[-1].body.split("http://127.0.0.1:8000", 1)[1].split()[0]
+    expired = account_services.invite_patient(
+        clinician=setup.alice, clinic=setup.clinic, full_name="Late Larkin", email="late@example.org"
+    )
+    expired_path = mail.outbox[-1].body.split("http://127.0.0.1:8000", 1)[1].split()[0]
+    Invitation.objects.filter(pk=expired.invitation.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(days=1)
+    )
+    new_page.expect_console_error("status of 410")
+    new_page.expect_console_error("status of 404")
+    assert sent.email_sent
+
+    def login_with_an_error(page):
+        page.goto("/accounts/login/")
+        page.get_by_role("button", name="Sign in").click()
+
+    paths = [
+        "/accounts/login/",
+        login_with_an_error,
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        invitation_path,
+        expired_path,
+        f"/unsubscribe/{reminders.unsubscribe_token(setup.pat)}/",
+        "/no-such-page/",
+    ]
+    for viewport in (PHONE, None):
+        page = new_page(viewport=viewport) if viewport else new_page()
+        assert check(page, paths) == {}
+
+
+def test_patient_pages_have_no_serious_accessibility_violations(new_page):
+    setup = clinic_with_a_patient()
+    assignment = Assignment.objects.get(patient=setup.pat)
+    page = new_page(viewport=PHONE)
+    sign_in(page, "pat@example.org", PASSWORD)
+
+    def quiz_with_errors(page):
+        page.goto(f"/modules/{assignment.code}/quiz/")
+        page.get_by_role("button", name="Submit my answers").click()
+
+    def quiz_result(page):
+        page.goto(f"/modules/{assignment.code}/quiz/")
+        for answer in right_choices(assignment.module.slug)[:3]:
+            page.get_by_label(answer, exact=True).check()
+        for group in page.locator("fieldset").all()[3:]:
+            group.locator("input[type=radio]").first.check()
+        page.get_by_role("button", name="Submit my answers").click()
+
+    def acknowledgment_with_errors(page):
+        page.goto(f"/modules/{assignment.code}/acknowledge/")
+        page.get_by_role("button", name="Confirm").click()
+
+    paths = [
+        "/modules/",
+        f"/modules/{assignment.code}/",
+        f"/modules/{assignment.code}/quiz/",
+        quiz_with_errors,
+        quiz_result,
+        f"/modules/{assignment.code}/acknowledge/",
+        acknowledgment_with_errors,
+        "/settings/",
+        "/accounts/password_change/",
+    ]
+    assert check(page, paths) == {}
+    # The navigation collapses into a menu on a phone: it must work from the keyboard too.
+    page.goto("/modules/")
+    page.get_by_role("button", name="Show menu").click()
+    page.get_by_role("link", name="Settings").wait_for(state="visible")
+
+
+def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
+    setup = clinic_with_a_patient()
+    visit = FollowUpVisit.objects.create(
+        patient=setup.pat,
+        clinician=setup.alice,
+        created_by=setup.alice,
+        scheduled_at=timezone.now() + datetime.timedelta(days=3),
+    )
+    visit.assignments.set(Assignment.objects.filter(patient=setup.pat))
+    page = new_page()
+    sign_in(page, "alice@example.org", PASSWORD)
+
+    def new_patient_with_errors(page):
+        page.goto("/patients/new/")
+        page.get_by_role("button", name="Add and send invitation").click()
+
+    paths = [
+        "/patients/",
+        "/patients/?status=overdue&sort=activity",
+        "/patients/new/",
+        new_patient_with_errors,
+        f"/patients/{setup.pat.code}/",
+        f"/visits/{visit.code}/",
+        "/overview/",
+        "/accounts/password_change/",
+    ]
+    assert check(page, paths) == {}
