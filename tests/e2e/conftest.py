@@ -6,10 +6,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by these
-# tests and fixtures are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 # The machine has no internet: without these flags Chromium tries to reach Google's hosts.
 CHROMIUM_ARGS = [
@@ -25,7 +21,15 @@ PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(autouse=True)
+def allow_orm_beside_playwright(monkeypatch):
+    """Playwright's sync API keeps an event loop in this thread, and Django then refuses
+    ORM calls; the ones these tests make are synchronous and safe. Only here: the variable
+    must not leak into other tests (check --deploy rightly rejects it)."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="module")
 def browser():
     if not CHROMIUM.exists():
         message = (
