@@ -21,12 +21,15 @@ PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(autouse=True)
-def allow_orm_beside_playwright(monkeypatch):
-    """Playwright's sync API keeps an event loop in this thread, and Django then refuses
-    ORM calls; the ones these tests make are synchronous and safe. Only here: the variable
-    must not leak into other tests (check --deploy rightly rejects it)."""
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture(scope="module", autouse=True)
+def allow_orm_beside_playwright():
+    """Playwright's sync API keeps an event loop in this thread while the browser is open,
+    and Django then refuses ORM calls (the database flush between tests included); the
+    ones made here are synchronous and safe. Set for as long as the browser lives, and
+    gone after: check --deploy rightly rejects the variable."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture(scope="module")
