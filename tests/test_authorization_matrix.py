@@ -1,0 +1,236 @@
+"""Every URL pattern, every persona, GET and POST, with real records of patient A.
+
+A pattern added without an expectation here fails `test_every_url_pattern_has_an_expectation`.
+Outcomes: "login" (sent to sign in), 404 (not yours, or not for your role), 405 (wrong
+method), "ok" (reached the page or action: 200, a redirect elsewhere, or 400 for an
+invalid form). Each request runs in a savepoint rolled back afterwards.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import Group
+from django.core import mail
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from accounts import services as account_services
+from accounts.models import CONTENT_EDITORS_GROUP, Membership
+from education import services
+from education.models import Assignment, Module
+from portal import reminders
+from portal.models import FollowUpVisit
+from tests.base import PortalTestCase
+from tests.factories import ClinicianFactory, PatientFactory
+
+PERSONAS = ["anonymous", "patient_a", "patient_b", "clinician_a", "clinician_other", "editor", "clinic_admin"]
+STAFF = {"clinician_a", "clinician_other", "editor", "clinic_admin"}
+PATIENTS = {"patient_a", "patient_b"}
+
+# Who may reach a page at all; everyone else gets the outcome named.
+PUBLIC = "public"  # everyone
+SIGNED_IN = "signed_in"  # anonymous: login
+PATIENT_PAGE = "patient_page"  # anonymous: login; staff: 404
+OWN_RECORD = "own_record"  # patient A only; anonymous: login; everyone else: 404
+CLINICIAN_PAGE = "clinician_page"  # anonymous: login; patients: 404
+CLINIC_A_RECORD = "clinic_a_record"  # A's clinicians only; anonymous: login; others: 404
+
+
+@dataclass
+class Rule:
+    access: str
+    methods: set[str]
+    args: str | None = None  # which record fills the URL
+    method_checked_first: bool = False  # the view refuses a wrong method before asking who you are
+    lands_on_login: bool = False  # its success is the sign-in page (signing out)
+
+
+RULES = {
+    "home": Rule(SIGNED_IN, {"GET"}, method_checked_first=True),
+    "healthz": Rule(PUBLIC, {"GET"}),
+    "login": Rule(PUBLIC, {"GET", "POST"}),
+    "logout": Rule(PUBLIC, {"POST"}, lands_on_login=True),
+    "password_change": Rule(SIGNED_IN, {"GET", "POST"}),
+    "password_change_done": Rule(SIGNED_IN, {"GET"}),
+    "password_reset": Rule(PUBLIC, {"GET", "POST"}),
+    "password_reset_done": Rule(PUBLIC, {"GET"}),
+    "password_reset_confirm": Rule(PUBLIC, {"GET", "POST"}, args="reset"),
+    "password_reset_complete": Rule(PUBLIC, {"GET"}),
+    "accounts:accept_invitation": Rule(PUBLIC, {"GET", "POST"}, args="invitation"),
+    "education:my_modules": Rule(PATIENT_PAGE, {"GET"}),
+    "education:reader": Rule(OWN_RECORD, {"GET"}, args="assignment"),
+    "education:quiz": Rule(OWN_RECORD, {"GET", "POST"}, args="assignment"),
+    "education:acknowledge": Rule(OWN_RECORD, {"GET", "POST"}, args="assignment"),
+    "education:quiz_result": Rule(OWN_RECORD, {"GET"}, args="attempt"),
+    "portal:dashboard": Rule(CLINICIAN_PAGE, {"GET"}),
+    "portal:dashboard_search": Rule(CLINICIAN_PAGE, {"POST"}),
+    "portal:bulk_assign": Rule(CLINICIAN_PAGE, {"POST"}),
+    "portal:patient_new": Rule(CLINICIAN_PAGE, {"GET", "POST"}),
+    "portal:overview": Rule(CLINICIAN_PAGE, {"GET"}),
+    "portal:export_assignments": Rule(CLINICIAN_PAGE, {"GET"}),
+    "portal:patient_detail": Rule(CLINIC_A_RECORD, {"GET"}, args="patient"),
+    "portal:patient_assign": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
+    "portal:visit_new": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
+    "portal:patient_resend_invitation": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
+    "portal:assignment_cancel": Rule(CLINIC_A_RECORD, {"POST"}, args="assignment"),
+    "portal:visit_summary": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
+    "portal:visit_pdf": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
+    "portal:visit_held": Rule(CLINIC_A_RECORD, {"POST"}, args="visit"),
+    "portal:patient_settings": Rule(PATIENT_PAGE, {"GET", "POST"}),
+    "portal:unsubscribe": Rule(PUBLIC, {"GET", "POST"}, args="unsubscribe"),
+}
+
+
+def url_names(patterns=None, namespace=""):
+    """Every named URL pattern of the URLconf, namespaced, the admin site's aside."""
+    names = set()
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+def allowed(access, persona):
+    """None when the persona may reach the page, else the outcome they get instead."""
+    if access == PUBLIC:
+        return None
+    if persona == "anonymous":
+        return "login"
+    if access == SIGNED_IN:
+        return None
+    if access == PATIENT_PAGE:
+        return None if persona in PATIENTS else 404
+    if access == OWN_RECORD:
+        return None if persona == "patient_a" else 404
+    if access == CLINICIAN_PAGE:
+        return None if persona in STAFF else 404
+    if access == CLINIC_A_RECORD:
+        return None if persona in {"clinician_a", "clinic_admin"} else 404
+    raise AssertionError(f"unknown access {access}")
+
+
+# The role a page asks for comes before the method; whose record it is comes after. So a
+# wrong method gets 405 from anyone with the right role, whether or not the record is
+# theirs: the answer does not depend on the record, and tells nothing about it.
+ROLE_GATE = {OWN_RECORD: PATIENT_PAGE, CLINIC_A_RECORD: CLINICIAN_PAGE}
+
+
+def expected(rule, persona, method):
+    if method not in rule.methods:
+        role_refused = allowed(ROLE_GATE.get(rule.access, rule.access), persona)
+        return 405 if rule.method_checked_first or role_refused is None else role_refused
+    return allowed(rule.access, persona) or "ok"
+
+
+class AuthorizationMatrixTests(PortalTestCase):
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        services.load_library()
+        cls.bea = PatientFactory(email="bea@example.org", full_name="Bea Second", clinic=cls.riverside)
+        cls.editor = ClinicianFactory(email="editor@example.org", is_staff=True)
+        cls.editor.groups.add(Group.objects.get(name=CONTENT_EDITORS_GROUP))
+        cls.admin = ClinicianFactory(
+            email="admin@example.org", clinics=[cls.riverside], clinics__role=Membership.Role.ADMIN
+        )
+        module = Module.objects.get(slug="sleep-medicines")
+        cls.a_assignment = Assignment.objects.create(
+            patient=cls.pat, module=module, assigned_by=cls.alice, due_date=timezone.localdate()
+        )
+        version = module.current_version
+        answers = {q.pk: q.choices.filter(is_correct=True).get().pk for q in version.questions.all()}
+        cls.a_attempt = services.submit_quiz(
+            assignment=cls.a_assignment,
+            version=version,
+            answers=answers,
+            submission_key="6f1e2c1e-5c57-4f6e-9a50-0c3f7a1b2c3d",
+        )
+        cls.a_visit = FollowUpVisit.objects.create(
+            patient=cls.pat,
+            clinician=cls.alice,
+            created_by=cls.alice,
+            scheduled_at=timezone.now() + datetime.timedelta(days=3),
+        )
+        cls.ivy = account_services.invite_patient(
+            clinician=cls.alice, clinic=cls.riverside, full_name="Ivy Invited", email="ivy@example.org"
+        ).invitation.patient
+
+    def setUp(self):
+        # Only the token's hash is stored: take a fresh link from the email it sends.
+        account_services.resend_invitation(patient=self.ivy, sent_by=self.alice)
+        self.invitation_token = mail.outbox[-1].body.split("/accounts/invitation/", 1)[1].split("/", 1)[0]
+
+    def personas(self):
+        return {
+            "anonymous": None,
+            "patient_a": self.pat,
+            "patient_b": self.bea,
+            "clinician_a": self.alice,
+            "clinician_other": self.charlie,
+            "editor": self.editor,
+            "clinic_admin": self.admin,
+        }
+
+    def url(self, name, rule):
+        args = {
+            None: [],
+            "assignment": [self.a_assignment.code],
+            "attempt": [self.a_attempt.code],
+            "visit": [self.a_visit.code],
+            "patient": [self.pat.code],
+            "reset": ["MQ", "set-password"],
+            "unsubscribe": [reminders.unsubscribe_token(self.pat)],
+            "invitation": [self.invitation_token],
+        }[rule.args]
+        return reverse(name, args=args)
+
+    def outcome(self, response):
+        location = response.get("Location", "")
+        if response.status_code == 302 and location.startswith("/accounts/login/"):
+            return "login"
+        if response.status_code in (404, 405):
+            return response.status_code
+        if response.status_code in (200, 302, 400):
+            return "ok"
+        return response.status_code
+
+    def test_every_url_pattern_has_an_expectation(self):
+        self.assertEqual(url_names() - set(RULES), set(), "add these URL patterns to RULES")
+        self.assertEqual(set(RULES) - url_names(), set(), "these RULES name no URL pattern")
+
+    maxDiff = None
+
+    def test_every_persona_gets_the_expected_outcome_on_every_url(self):
+        failures = []
+        for name, rule in sorted(RULES.items()):
+            for persona, user in self.personas().items():
+                for method in ("GET", "POST"):
+                    with transaction.atomic():
+                        self.client.logout()
+                        if user:
+                            self.client.force_login(user)
+                        url = self.url(name, rule)
+                        response = getattr(self.client, method.lower())(url)
+                        transaction.set_rollback(True)
+                    got, want = self.outcome(response), expected(rule, persona, method)
+                    if rule.lands_on_login and got == "login":
+                        got = "ok"
+                    if got != want:
+                        failures.append(f"{method} {name} as {persona}: got {got}, expected {want}")
+        self.assertEqual(failures, [])
+
+    def test_the_admin_site_is_for_staff_only(self):
+        for user, status in ((None, 302), (self.pat, 302), (self.alice, 302), (self.editor, 200)):
+            self.client.logout()
+            if user:
+                self.client.force_login(user)
+            response = self.client.get(reverse("admin:index"))
+            self.assertEqual(response.status_code, status, user)
+            if status == 302:
+                self.assertTrue(response["Location"].startswith("/admin/login/"))
