@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import services
+from accounts import services, signals
 from accounts.forms import posted_data
 from accounts.models import Invitation
 
@@ -27,6 +28,7 @@ def accept_invitation(request, token):
             invitation.refresh_from_db()
             return _unusable_invitation(request, invitation)
         login(request, patient, backend="django.contrib.auth.backends.ModelBackend")
+        signals.invitation_accepted.send(sender=type(patient), request=request, user=patient)
         messages.success(request, "Your password is set. Welcome to your education portal.")
         return redirect("home")
     context = {"form": form, "clinic": invitation.patient.clinic, "email": invitation.patient.email}
@@ -37,3 +39,14 @@ def _unusable_invitation(request, invitation):
     """A page that says what happened to the link and what to do next."""
     status = 404 if invitation is None else 410
     return render(request, "accounts/invitation_unusable.html", {"invitation": invitation}, status=status)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view, announcing the change so the audit trail can record it."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        signals.password_changed.send(
+            sender=type(self.request.user), request=self.request, user=self.request.user
+        )
+        return response

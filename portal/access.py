@@ -1,7 +1,12 @@
-"""The one way views reach a follow-up visit: only in the clinician's clinics."""
+"""The one way views reach visits and clinic-admin records: only in the user's clinics."""
 
+from functools import wraps
+
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from accounts.access import clinician_required
+from accounts.models import Clinic, Membership, User
 from portal.models import FollowUpVisit
 
 
@@ -11,3 +16,28 @@ def get_visit_for_clinician(request, code) -> FollowUpVisit:
         patient__clinic__memberships__user=request.user,
     ).select_related("patient__clinic", "clinician", "held_by")
     return get_object_or_404(visits, code=code)
+
+
+def admin_clinics(user):
+    """The clinics `user` administers."""
+    return Clinic.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN)
+
+
+def clinic_admin_required(view):
+    """Clinic admins only: anonymous users go to sign in, everyone else gets a 404."""
+
+    @clinician_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not admin_clinics(request.user).exists():
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_patient_for_clinic_admin(request, code) -> User:
+    """A patient of a clinic the signed-in user administers, or a 404."""
+    return get_object_or_404(
+        User.objects.patients().filter(clinic__in=admin_clinics(request.user)), code=code
+    )

@@ -2,6 +2,8 @@
 
 import csv
 
+from portal.models import AuditEvent
+
 EXPORT_HEADER = [
     "patient",
     "email",
@@ -33,9 +35,22 @@ def _cell(value):
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def csv_lines(rows):
+AUDIT_HEADER = ["when", "action", "by", "patient", "clinic", "address", "detail"]
+
+
+def audit_rows(events):
+    """Audit events as CSV tuples, read in chunks."""
+    labels = dict(AuditEvent.Action.choices)
+    rows = events.order_by("at", "pk").values_list(
+        "at", "action", "actor__email", "patient__full_name", "clinic__name", "ip_address", "detail"
+    )
+    for at, action, actor, patient, clinic, address, detail in rows.iterator(chunk_size=500):
+        yield at.isoformat(), labels.get(action, action), actor, patient, clinic, address, detail
+
+
+def csv_lines(rows, header=EXPORT_HEADER):
     """Yield the header and one CSV line per row of `rows` (an iterator of tuples)."""
     writer = csv.writer(_Line())
-    yield writer.writerow(EXPORT_HEADER)
+    yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([_cell(value) for value in row])

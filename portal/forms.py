@@ -139,3 +139,12 @@ class ReminderSettingsForm(forms.Form):
         required=False,
         help_text="The emails only say that something is waiting, never what it is about.",
     )
+
+
+class AuditFilterForm(forms.Form):
+    """Filters carry record codes and dates only, never a name."""
+
+    patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    actor = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    since = forms.DateField(label="From", required=False, widget=DATE_INPUT)
+    until = forms.DateField(label="To", required=False, widget=DATE_INPUT)

@@ -109,3 +109,45 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} reminder {self.code}"
+
+
+class AuditEvent(models.Model):
+    """Who saw or changed which patient's record, when, from where. Append-only: the
+    application only inserts, and on PostgreSQL a trigger refuses UPDATE and DELETE.
+    `detail` never holds health information: counts and record codes only."""
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        INVITATION_SENT = "invitation_sent", "Invitation sent"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        PATIENT_VIEWED = "patient_viewed", "Patient page opened"
+        VISIT_SUMMARY_VIEWED = "visit_summary_viewed", "Visit summary opened"
+        VISIT_PDF_DOWNLOADED = "visit_pdf_downloaded", "Visit summary PDF downloaded"
+        EXPORT_DOWNLOADED = "export_downloaded", "Assignments exported"
+        AUDIT_EXPORTED = "audit_exported", "Patient's audit trail exported"
+        ASSIGNMENT_CREATED = "assignment_created", "Modules assigned"
+        ASSIGNMENT_CANCELLED = "assignment_cancelled", "Assignment cancelled"
+
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    patient = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    clinic = models.ForeignKey(
+        "accounts.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            # The clinic admin's trail page, newest first, filtered by patient or actor.
+            models.Index(fields=["clinic", "-at"], name="audit_clinic_at"),
+            # One patient's accounting of disclosures.
+            models.Index(fields=["patient", "-at"], name="audit_patient_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"

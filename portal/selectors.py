@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from education.models import Acknowledgment, Answer, Assignment, Module, QuizAttempt
-from portal.models import FollowUpVisit
+from portal.access import admin_clinics
+from portal.models import AuditEvent, FollowUpVisit
 
 # Stands in for "never" inside Greatest(), which returns NULL on SQLite if any value is.
 NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -174,3 +175,22 @@ def assignment_export_rows(clinician: User, *, today: datetime.date):
         # (benchmarks/export_memory.py: 1.35x); larger chunks raise the plateau, not the speed.
         .iterator(chunk_size=100)
     )
+
+
+def audit_events(admin: User, *, patient=None, actor=None, since=None, until=None):
+    """The audit trail of the clinics `admin` administers, newest first: events about
+    their patients, and events of their staff and patients (sign-ins, password changes)."""
+    clinics = admin_clinics(admin)
+    members = User.objects.filter(Q(clinic__in=clinics) | Q(memberships__clinic__in=clinics))
+    events = AuditEvent.objects.filter(Q(clinic__in=clinics) | Q(actor__in=members)).select_related(
+        "actor", "patient", "clinic"
+    )
+    if patient:
+        events = events.filter(patient__code=patient)
+    if actor:
+        events = events.filter(actor__code=actor)
+    if since:
+        events = events.filter(at__date__gte=since)
+    if until:
+        events = events.filter(at__date__lte=until)
+    return events.order_by("-at", "-pk")

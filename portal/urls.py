@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from portal import views
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
@@ -23,6 +24,8 @@ clinician_patterns = [
     path("visits/<uuid:code>/pdf/", views.visit_pdf, name="visit_pdf"),
     path("visits/<uuid:code>/held/", views.visit_held, name="visit_held"),
     path("overview/", views.overview, name="overview"),
+    path("audit/", views.audit_trail, name="audit_trail"),
+    path("audit/patients/<uuid:code>.csv", views.audit_patient_csv, name="audit_patient_csv"),
     path("export/assignments.csv", views.export_assignments, name="export_assignments"),
     # The patient's settings, and the unsubscribe link of reminder emails (no sign-in).
     path("settings/", views.patient_settings, name="patient_settings"),
@@ -32,7 +35,9 @@ clinician_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    # Sign-in, sign-out, password change and reset: Django's own views and names.
+    # Sign-in, sign-out, password change and reset: Django's own views and names; the
+    # password change announces itself for the audit trail.
+    path("accounts/password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/", include("accounts.urls")),
     # The patient's pages.

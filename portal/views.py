@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -22,11 +23,17 @@ from education import services as education_services
 from education.access import get_assignment_for_clinician
 from education.models import Assignment
 from education.selectors import learning_records
-from portal import reminders, selectors, services
-from portal.access import get_visit_for_clinician
-from portal.exports import csv_lines
+from portal import audit, reminders, selectors, services
+from portal.access import (
+    admin_clinics,
+    clinic_admin_required,
+    get_patient_for_clinic_admin,
+    get_visit_for_clinician,
+)
+from portal.exports import AUDIT_HEADER, audit_rows, csv_lines
 from portal.forms import (
     AssignForm,
+    AuditFilterForm,
     BulkAssignForm,
     DashboardFilterForm,
     ReminderSettingsForm,
@@ -34,9 +41,11 @@ from portal.forms import (
     VisitForm,
     VisitHeldForm,
 )
+from portal.models import AuditEvent
 from portal.pdf import visit_summary_pdf
 
 logger = logging.getLogger(__name__)
+Action = AuditEvent.Action
 
 
 @require_GET
@@ -93,6 +102,7 @@ def patient_new(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            audit.record(Action.INVITATION_SENT, request=request, patient=sent.invitation.patient)
             _report_invitation(request, sent, "added")
             return redirect("portal:patient_detail", code=sent.invitation.patient.code)
     return render(request, "portal/patient_new.html", {"form": form})
@@ -108,6 +118,7 @@ def patient_resend_invitation(request, code):
         for message in error.messages:
             messages.error(request, message)
     else:
+        audit.record(Action.INVITATION_SENT, request=request, patient=patient)
         _report_invitation(request, sent, "sent a new invitation to")
     return redirect("portal:patient_detail", code=patient.code)
 
@@ -191,6 +202,10 @@ def bulk_assign(request):
         for message in error.messages:
             messages.error(request, message)
     else:
+        assigned = {assignment.patient_id for assignment in result.created}
+        audit.record_for_patients(
+            Action.ASSIGNMENT_CREATED, request=request, patients=[p for p in patients if p.pk in assigned]
+        )
         _report_assignments(request, result)
     return redirect("portal:dashboard")
 
@@ -202,6 +217,7 @@ def bulk_assign(request):
 @require_GET
 def patient_detail(request, code):
     patient = get_patient_for_clinician(request, code)
+    audit.record(Action.PATIENT_VIEWED, request=request, patient=patient)
     return _patient_page(request, patient)
 
 
@@ -215,6 +231,7 @@ def _patient_page(request, patient, *, assign_form=None, visit_form=None, status
             "assign_form": assign_form
             or AssignForm(patient=patient, initial={"due_date": _default_due_date()}),
             "visit_form": visit_form or VisitForm(patient=patient, initial={"clinician": request.user.pk}),
+            "is_clinic_admin": admin_clinics(request.user).filter(pk=patient.clinic_id).exists(),
         }
         return render(request, "portal/patient_detail.html", context, status=status)
 
@@ -238,6 +255,13 @@ def patient_assign(request, code):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
+            if result.created:
+                audit.record(
+                    Action.ASSIGNMENT_CREATED,
+                    request=request,
+                    patient=patient,
+                    detail=f"{len(result.created)} module(s)",
+                )
             _report_assignments(request, result)
             return redirect("portal:patient_detail", code=patient.code)
     return _patient_page(request, patient, assign_form=form, status=400)
@@ -252,6 +276,12 @@ def assignment_cancel(request, code):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
+        audit.record(
+            Action.ASSIGNMENT_CANCELLED,
+            request=request,
+            patient=assignment.patient,
+            detail=f"assignment {assignment.code}",
+        )
         messages.success(request, f"Cancelled “{assignment.module}”. It stays on the record as cancelled.")
     return redirect("portal:patient_detail", code=assignment.patient.code)
 
@@ -299,6 +329,9 @@ def _report_form_errors(request, form):
 @require_GET
 def visit_summary(request, code):
     visit = get_visit_for_clinician(request, code)
+    audit.record(
+        Action.VISIT_SUMMARY_VIEWED, request=request, patient=visit.patient, detail=f"visit {visit.code}"
+    )
     context = {"visit": visit, "records": _visit_records(visit), "held_form": VisitHeldForm()}
     return render(request, "portal/visit_summary.html", context)
 
@@ -307,6 +340,9 @@ def visit_summary(request, code):
 @require_GET
 def visit_pdf(request, code):
     visit = get_visit_for_clinician(request, code)
+    audit.record(
+        Action.VISIT_PDF_DOWNLOADED, request=request, patient=visit.patient, detail=f"visit {visit.code}"
+    )
     response = HttpResponse(visit_summary_pdf(visit, _visit_records(visit)), content_type="application/pdf")
     # The file name says nothing about the patient; the PDF is never cached.
     response["Content-Disposition"] = (
@@ -348,6 +384,7 @@ def overview(request):
         "clinics": clinics,
         "modules": selectors.module_completion(clinics),
         "missed": selectors.most_missed_questions(clinics),
+        "is_clinic_admin": admin_clinics(request.user).exists(),
     }
     return render(request, "portal/overview.html", context)
 
@@ -355,6 +392,8 @@ def overview(request):
 @clinician_required
 @require_GET
 def export_assignments(request):
+    for clinic_id in Clinic.objects.filter(memberships__user=request.user).values_list("pk", flat=True):
+        audit.record(Action.EXPORT_DOWNLOADED, request=request, clinic_id=clinic_id)
     rows = selectors.assignment_export_rows(request.user, today=timezone.localdate())
     response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="assignments-{timezone.localdate()}.csv"'
@@ -388,3 +427,37 @@ def unsubscribe(request, token):
             return render(request, "portal/unsubscribe.html", {"invalid": True}, status=404)
         return render(request, "portal/unsubscribe.html", {"done": True})
     return render(request, "portal/unsubscribe.html", {})
+
+
+# The audit trail (clinic admins) --------------------------------------------------------------
+
+AUDIT_EVENTS_PER_PAGE = 50
+
+
+@clinic_admin_required
+@require_GET
+def audit_trail(request):
+    form = AuditFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    events = selectors.audit_events(request.user, **filters)
+    context = {
+        "form": form,
+        "page": Paginator(events, AUDIT_EVENTS_PER_PAGE).get_page(request.GET.get("page")),
+        "filter_query": urlencode({k: v for k, v in request.GET.items() if k != "page"}),
+    }
+    return render(request, "portal/audit_trail.html", context)
+
+
+@clinic_admin_required
+@require_GET
+def audit_patient_csv(request, code):
+    """One patient's trail: an accounting of who looked at and changed their record."""
+    patient = get_patient_for_clinic_admin(request, code)
+    audit.record(Action.AUDIT_EXPORTED, request=request, patient=patient)
+    rows = audit_rows(AuditEvent.objects.filter(patient=patient))
+    response = StreamingHttpResponse(
+        csv_lines(rows, header=AUDIT_HEADER), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="audit-trail-{timezone.localdate()}.csv"'
+    response["Cache-Control"] = "private, no-store"
+    return response

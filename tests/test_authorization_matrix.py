@@ -35,6 +35,8 @@ PATIENT_PAGE = "patient_page"  # anonymous: login; staff: 404
 OWN_RECORD = "own_record"  # patient A only; anonymous: login; everyone else: 404
 CLINICIAN_PAGE = "clinician_page"  # anonymous: login; patients: 404
 CLINIC_A_RECORD = "clinic_a_record"  # A's clinicians only; anonymous: login; others: 404
+ADMIN_PAGE = "admin_page"  # clinic admins only; anonymous: login; everyone else: 404
+CLINIC_A_ADMIN_RECORD = "clinic_a_admin_record"  # A's clinic admin only
 
 
 @dataclass
@@ -78,6 +80,8 @@ RULES = {
     "portal:visit_pdf": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
     "portal:visit_held": Rule(CLINIC_A_RECORD, {"POST"}, args="visit"),
     "portal:patient_settings": Rule(PATIENT_PAGE, {"GET", "POST"}),
+    "portal:audit_trail": Rule(ADMIN_PAGE, {"GET"}),
+    "portal:audit_patient_csv": Rule(CLINIC_A_ADMIN_RECORD, {"GET"}, args="patient"),
     "portal:unsubscribe": Rule(PUBLIC, {"GET", "POST"}, args="unsubscribe"),
 }
 
@@ -112,13 +116,15 @@ def allowed(access, persona):
         return None if persona in STAFF else 404
     if access == CLINIC_A_RECORD:
         return None if persona in {"clinician_a", "clinic_admin"} else 404
+    if access in (ADMIN_PAGE, CLINIC_A_ADMIN_RECORD):
+        return None if persona == "clinic_admin" else 404
     raise AssertionError(f"unknown access {access}")
 
 
 # The role a page asks for comes before the method; whose record it is comes after. So a
 # wrong method gets 405 from anyone with the right role, whether or not the record is
 # theirs: the answer does not depend on the record, and tells nothing about it.
-ROLE_GATE = {OWN_RECORD: PATIENT_PAGE, CLINIC_A_RECORD: CLINICIAN_PAGE}
+ROLE_GATE = {OWN_RECORD: PATIENT_PAGE, CLINIC_A_RECORD: CLINICIAN_PAGE, CLINIC_A_ADMIN_RECORD: ADMIN_PAGE}
 
 
 def expected(rule, persona, method):

@@ -1,0 +1,7 @@
+"""Events other layers record (the audit trail lives in portal, which accounts must not
+import): each is sent with the request and the user concerned."""
+
+from django.dispatch import Signal
+
+invitation_accepted = Signal()  # sender=User, request=, user=
+password_changed = Signal()  # sender=User, request=, user=

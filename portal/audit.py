@@ -1,0 +1,71 @@
+"""Writing the audit trail. Never health information: actions, people, counts, codes."""
+
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+
+from accounts.models import User
+from accounts.signals import invitation_accepted, password_changed
+from portal.models import AuditEvent
+
+Action = AuditEvent.Action
+
+
+def _ip(request):
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def record(action, *, request=None, actor=None, patient=None, clinic_id=None, detail="") -> AuditEvent:
+    """One event. The actor defaults to the signed-in user; the clinic to the patient's."""
+    if actor is None and request is not None and request.user.is_authenticated:
+        actor = request.user
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        patient=patient,
+        clinic_id=clinic_id or (patient.clinic_id if patient else None),
+        ip_address=_ip(request),
+        detail=detail,
+    )
+
+
+def record_for_patients(action, *, request, patients, detail="") -> None:
+    """One event per patient, in one insert (bulk assignment to many patients)."""
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            action=action,
+            actor=request.user,
+            patient=patient,
+            clinic_id=patient.clinic_id,
+            ip_address=_ip(request),
+            detail=detail,
+        )
+        for patient in patients
+    )
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs):
+    record(Action.SIGN_IN, request=request, actor=user, clinic_id=user.clinic_id)
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    # The typed address is not kept; the account it names is, when there is one.
+    account = User.objects.filter(email=User.objects.normalize_email(credentials.get("username"))).first()
+    record(
+        Action.SIGN_IN_FAILED,
+        request=request,
+        actor=account,
+        clinic_id=account.clinic_id if account else None,
+        detail="" if account else "no such account",
+    )
+
+
+@receiver(invitation_accepted)
+def _invitation_accepted(sender, request, user, **kwargs):
+    record(Action.INVITATION_ACCEPTED, request=request, actor=user, patient=user)
+
+
+@receiver(password_changed)
+def _password_changed(sender, request, user, **kwargs):
+    record(Action.PASSWORD_CHANGED, request=request, actor=user, clinic_id=user.clinic_id)
