@@ -1,5 +1,6 @@
 """Writing the audit trail. Never health information: actions, people, counts, codes."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 
@@ -69,3 +70,11 @@ def _invitation_accepted(sender, request, user, **kwargs):
 @receiver(password_changed)
 def _password_changed(sender, request, user, **kwargs):
     record(Action.PASSWORD_CHANGED, request=request, actor=user, clinic_id=user.clinic_id)
+
+
+@receiver(user_locked_out)
+def _locked_out(sender, request, username, ip_address, **kwargs):
+    account = User.objects.filter(email=User.objects.normalize_email(username)).first()
+    record(
+        Action.LOCKED_OUT, request=request, actor=account, clinic_id=account.clinic_id if account else None
+    )

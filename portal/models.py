@@ -119,6 +119,7 @@ class AuditEvent(models.Model):
     class Action(models.TextChoices):
         SIGN_IN = "sign_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        LOCKED_OUT = "locked_out", "Sign-in locked after repeated failures"
         PASSWORD_CHANGED = "password_changed", "Password changed"
         INVITATION_SENT = "invitation_sent", "Invitation sent"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
