@@ -1,4 +1,8 @@
+import json
+import logging
+import re
 import time
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -55,3 +59,39 @@ class SessionTimeoutMiddleware:
 def start_session_clock(sender, request, user, **kwargs):
     # Stamped while sign-in saves the session anyway, so the first page costs no extra write.
     request.session["session_started"] = request.session["last_seen"] = time.time()
+
+
+request_log = logging.getLogger("portal.requests")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+
+class RequestLogMiddleware:
+    """One JSON line per request: a request id (kept from a proxy's X-Request-ID, else
+    new), the user's id, the route pattern, the status and the time taken. The route is
+    the URL pattern, not the path: no query string, no token, no name reaches the log."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        supplied = request.headers.get("X-Request-ID", "")
+        request.id = supplied if REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-ID"] = request.id
+        match = getattr(request, "resolver_match", None)
+        user = getattr(request, "user", None)
+        request_log.info(
+            json.dumps(
+                {
+                    "request_id": request.id,
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                    "method": request.method,
+                    "route": match.route if match else "(unmatched)",
+                    "view": match.view_name if match else None,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                }
+            )
+        )
+        return response

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "portal.middleware.PermissionsPolicyMiddleware",
@@ -258,4 +259,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Its lines are JSON already; runserver's own access log prints full paths.
+        "portal.requests": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"level": "WARNING"},
+    },
 }
