@@ -380,10 +380,14 @@ def _visit_records(visit):
 @require_GET
 def overview(request):
     clinics = Clinic.objects.filter(memberships__user=request.user)
+    modules = list(selectors.module_completion(clinics))
+    missed = selectors.most_missed_questions(clinics)
     context = {
         "clinics": clinics,
-        "modules": selectors.module_completion(clinics),
-        "missed": selectors.most_missed_questions(clinics),
+        "modules": modules,
+        "missed": missed,
+        "completion_chart": [(module.title, module.rate) for module in modules],
+        "missed_chart": [(f"{n}. {row['question__text']}", row["rate"]) for n, row in enumerate(missed, 1)],
         "is_clinic_admin": admin_clinics(request.user).exists(),
     }
     return render(request, "portal/overview.html", context)

@@ -26,6 +26,23 @@ def manage(*args, **env):
     )
 
 
+def production_settings(*expressions):
+    """The values of settings expressions (on `s`) when PORTAL_ENV=production."""
+    code = "from django.conf import settings as s; print(" + ", ".join(expressions) + ")"
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        code,
+        PORTAL_ENV="production",
+        SECRET_KEY=PRODUCTION_KEY,
+        ALLOWED_HOSTS="portal.example.org",
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
 class ProductionSettingsTests(SimpleTestCase):
     def test_production_refuses_to_start_without_a_secret_key(self):
         result = manage("check", PORTAL_ENV="production", ALLOWED_HOSTS="portal.example.org")
@@ -50,24 +67,15 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
 
     def test_production_turns_on_secure_cookies_hsts_ssl_redirect_and_persistent_connections(self):
-        code = (
-            "from django.conf import settings as s; "
-            "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, "
-            "s.SECURE_HSTS_SECONDS >= 31536000, s.DATABASES['default']['CONN_MAX_AGE'] > 0, s.DEBUG)"
+        values = production_settings(
+            "s.SESSION_COOKIE_SECURE",
+            "s.CSRF_COOKIE_SECURE",
+            "s.SECURE_SSL_REDIRECT",
+            "s.SECURE_HSTS_SECONDS >= 31536000",
+            "s.DATABASES['default']['CONN_MAX_AGE'] > 0",
+            "s.DEBUG",
         )
-        result = manage(
-            "shell",
-            "-v",
-            "0",
-            "-c",
-            code,
-            PORTAL_ENV="production",
-            SECRET_KEY=PRODUCTION_KEY,
-            ALLOWED_HOSTS="portal.example.org",
-        )
-        self.assertEqual(
-            result.stdout.split(), ["True", "True", "True", "True", "True", "False"], result.stderr
-        )
+        self.assertEqual(values, ["True", "True", "True", "True", "True", "False"])
 
     def test_an_unknown_portal_env_is_refused(self):
         result = manage("check", PORTAL_ENV="staging")
