@@ -1,8 +1,12 @@
 """Writing the audit trail. Never health information: actions, people, counts, codes."""
 
+import datetime
+
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.signals import invitation_accepted, password_changed
@@ -78,3 +82,17 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
     record(
         Action.LOCKED_OUT, request=request, actor=account, clinic_id=account.clinic_id if account else None
     )
+
+
+def reset_requests_exceed_limits(*, account, ip_address) -> bool:
+    """Too many password-reset requests in the last hour for this account or from this
+    address. Counted on the audit trail, so every web worker sees the same count."""
+    recent = AuditEvent.objects.filter(
+        action=Action.PASSWORD_RESET_REQUESTED, at__gte=timezone.now() - datetime.timedelta(hours=1)
+    )
+    if (
+        account is not None
+        and recent.filter(actor=account).count() >= settings.PASSWORD_RESETS_PER_ACCOUNT_HOUR
+    ):
+        return True
+    return recent.filter(ip_address=ip_address).count() >= settings.PASSWORD_RESETS_PER_ADDRESS_HOUR

@@ -138,6 +138,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.security.username_for_lockout"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+PASSWORD_RESETS_PER_ACCOUNT_HOUR = env.int("PASSWORD_RESETS_PER_ACCOUNT_HOUR", default=3)
+PASSWORD_RESETS_PER_ADDRESS_HOUR = env.int("PASSWORD_RESETS_PER_ADDRESS_HOUR", default=10)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

@@ -38,6 +38,7 @@ urlpatterns = [
     # Sign-in, sign-out, password change and reset: Django's own views and names; the
     # password change announces itself for the audit trail.
     path("accounts/password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/password_reset/", views.ThrottledPasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/", include("accounts.urls")),
     # The patient's pages.

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
@@ -465,3 +466,20 @@ def audit_patient_csv(request, code):
     response["Content-Disposition"] = f'attachment; filename="audit-trail-{timezone.localdate()}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# Password reset, throttled ------------------------------------------------------------------------
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's reset, limited per account and per address. Over the limit, the page is
+    the same "check your email" page and nothing is sent, so it reveals nothing."""
+
+    def form_valid(self, form):
+        account = User.objects.filter(email=User.objects.normalize_email(form.cleaned_data["email"])).first()
+        address = self.request.META.get("REMOTE_ADDR")
+        if audit.reset_requests_exceed_limits(account=account, ip_address=address):
+            audit.record(Action.PASSWORD_RESET_THROTTLED, request=self.request, actor=account)
+            return redirect(self.get_success_url())
+        audit.record(Action.PASSWORD_RESET_REQUESTED, request=self.request, actor=account)
+        return super().form_valid(form)

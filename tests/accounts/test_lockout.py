@@ -1,6 +1,7 @@
 import datetime
 
 from axes.models import AccessAttempt
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -72,3 +73,30 @@ class PasswordRuleTests(PortalTestCase):
             {"old_password": self.password, "new_password1": "otter-lamp7", "new_password2": "otter-lamp7"},
         )
         self.assertContains(response, "at least 12 characters")
+
+
+class PasswordResetThrottleTests(PortalTestCase):
+    def request_reset(self, email="pat@example.org", address="198.51.100.4"):
+        return self.client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=address)
+
+    def test_three_resets_an_hour_per_account_then_the_same_page_and_no_email(self):
+        for _ in range(3):
+            self.request_reset()
+        self.assertEqual(len(mail.outbox), 3)
+        response = self.request_reset(address="203.0.113.50")
+        self.assertRedirects(response, reverse("password_reset_done"))
+        self.assertEqual(len(mail.outbox), 3)
+        self.assertTrue(AuditEvent.objects.filter(action=AuditEvent.Action.PASSWORD_RESET_THROTTLED).exists())
+
+    def test_ten_resets_an_hour_per_address_whatever_the_account(self):
+        for n in range(10):
+            self.request_reset(email=f"nobody{n}@example.org")
+        self.request_reset()
+        self.assertEqual(mail.outbox, [])
+
+    def test_the_limit_resets_after_an_hour(self):
+        for _ in range(3):
+            self.request_reset()
+        AuditEvent.objects.update(at=timezone.now() - datetime.timedelta(hours=2))
+        self.request_reset()
+        self.assertEqual(len(mail.outbox), 4)
