@@ -94,9 +94,13 @@ class PasswordResetThrottleTests(PortalTestCase):
         self.request_reset()
         self.assertEqual(mail.outbox, [])
 
-    def test_the_limit_resets_after_an_hour(self):
-        for _ in range(3):
-            self.request_reset()
-        AuditEvent.objects.update(at=timezone.now() - datetime.timedelta(hours=2))
+    def test_requests_older_than_an_hour_do_not_count(self):
+        # The trail is append-only (on PostgreSQL the database refuses an UPDATE): insert
+        # old requests rather than ageing new ones.
+        two_hours_ago = timezone.now() - datetime.timedelta(hours=2)
+        AuditEvent.objects.bulk_create(
+            AuditEvent(action=AuditEvent.Action.PASSWORD_RESET_REQUESTED, actor=self.pat, at=two_hours_ago)
+            for _ in range(3)
+        )
         self.request_reset()
-        self.assertEqual(len(mail.outbox), 4)
+        self.assertEqual(len(mail.outbox), 1)
