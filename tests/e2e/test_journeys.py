@@ -203,3 +203,28 @@ def test_bad_input_through_the_real_pages_gets_clear_messages(new_page):
     invited.goto(link)
     invited.get_by_role("heading", name="This invitation has expired").wait_for()
     invited.get_by_text("Ask your clinic to send you a new invitation").wait_for()
+
+
+def test_script_payloads_in_names_and_notes_never_run_in_the_browser(new_page):
+    payload = "<script>alert('x')</script><img src=x onerror=alert(1)>"
+    setup = clinic_with_a_patient()
+    setup.pat.full_name = f"Pat {payload}"
+    setup.pat.save()
+    visit = FollowUpVisit.objects.create(
+        patient=setup.pat,
+        clinician=setup.alice,
+        created_by=setup.alice,
+        scheduled_at=timezone.now() + datetime.timedelta(days=1),
+        held_at=timezone.now(),
+        held_note=payload,
+    )
+    visit.assignments.set(Assignment.objects.filter(patient=setup.pat))
+    page = new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, "alice@example.org", PASSWORD)
+    for path in ("/patients/", f"/patients/{setup.pat.code}/", f"/visits/{visit.code}/"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        assert page.get_by_text("<script>alert('x')</script>", exact=False).count() > 0
+    assert dialogs == []
