@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts import signals
 from accounts.models import Clinic, Invitation, Membership, User
 
 
@@ -27,6 +28,14 @@ class ClinicAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone"]
     search_fields = ["name"]
     inlines = [StaffMembershipInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Staff joining or leaving a clinic goes on that clinic's audit trail.
+        if any(formset.has_changed() for formset in formsets):
+            signals.access_changed.send(
+                sender=User, request=request, user=None, clinic_ids=[form.instance.pk]
+            )
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -60,6 +69,18 @@ class UserAdmin(DjangoUserAdmin):
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
+
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.memberships.values_list("clinic_id", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        # Roles, groups and clinic memberships decide what a person may see: record changes.
+        if form.has_changed() or any(formset.has_changed() for formset in formsets):
+            after = set(form.instance.memberships.values_list("clinic_id", flat=True))
+            clinic_ids = sorted(before | after | ({form.instance.clinic_id} - {None}))
+            signals.access_changed.send(
+                sender=User, request=request, user=form.instance, clinic_ids=clinic_ids
+            )
+
     add_fieldsets = [
         (
             None,

@@ -5,3 +5,4 @@ from django.dispatch import Signal
 
 invitation_accepted = Signal()  # sender=User, request=, user=
 password_changed = Signal()  # sender=User, request=, user=
+access_changed = Signal()  # sender=User, request=, user=, clinic_ids= (roles, groups or memberships)

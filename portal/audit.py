@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.signals import invitation_accepted, password_changed
+from accounts.signals import access_changed, invitation_accepted, password_changed
 from portal.models import AuditEvent
 
 Action = AuditEvent.Action
@@ -96,3 +96,10 @@ def reset_requests_exceed_limits(*, account, ip_address) -> bool:
     ):
         return True
     return recent.filter(ip_address=ip_address).count() >= settings.PASSWORD_RESETS_PER_ADDRESS_HOUR
+
+
+@receiver(access_changed)
+def _access_changed(sender, request, user, clinic_ids, **kwargs):
+    detail = f"account {user.code}" if user is not None else "clinic staff"
+    for clinic_id in clinic_ids or [None]:
+        record(Action.ACCESS_CHANGED, request=request, clinic_id=clinic_id, detail=detail)

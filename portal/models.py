@@ -132,6 +132,7 @@ class AuditEvent(models.Model):
         AUDIT_EXPORTED = "audit_exported", "Patient's audit trail exported"
         ASSIGNMENT_CREATED = "assignment_created", "Modules assigned"
         ASSIGNMENT_CANCELLED = "assignment_cancelled", "Assignment cancelled"
+        ACCESS_CHANGED = "access_changed", "Role, group or clinic membership changed"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -173,3 +173,42 @@ class AppendOnlyTrailTests(AuditTestCase):
     def test_the_database_refuses_to_delete_an_audit_event(self):
         with self.assertRaisesMessage(DatabaseError, "append-only"), transaction.atomic():
             AuditEvent.objects.all().delete()
+
+
+class AccessChangeTests(AuditTestCase):
+    def setUp(self):
+        self.superuser = ClinicianFactory(is_staff=True, is_superuser=True)
+        self.sign_in(self.superuser)
+
+    def test_adding_a_clinician_to_a_clinic_in_the_admin_is_recorded_for_that_clinic(self):
+        nurse = ClinicianFactory()
+        data = {
+            "email": nurse.email,
+            "full_name": nurse.full_name,
+            "role": "clinician",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-0-clinic": self.riverside.pk,
+            "memberships-0-role": "clinician",
+        }
+        self.client.post(reverse("admin:accounts_user_change", args=[nurse.pk]), data)
+        event = AuditEvent.objects.get(action=Action.ACCESS_CHANGED)
+        self.assertEqual(
+            (event.actor, event.clinic, event.detail),
+            (self.superuser, self.riverside, f"account {nurse.code}"),
+        )
+
+    def test_saving_without_a_change_records_nothing(self):
+        self.client.post(
+            reverse("admin:accounts_clinic_change", args=[self.riverside.pk]),
+            {
+                "name": self.riverside.name,
+                "time_zone": self.riverside.time_zone,
+                "memberships-TOTAL_FORMS": "0",
+                "memberships-INITIAL_FORMS": "0",
+            },
+        )
+        self.assertFalse(AuditEvent.objects.filter(action=Action.ACCESS_CHANGED).exists())
