@@ -45,3 +45,12 @@ def posted_data(request):
     """The POST data to bind a form to, or None on GET. Unlike `request.POST or None`, an
     empty POST (a lone checkbox unticked) still binds, so it is saved, not ignored."""
     return request.POST if request.method == "POST" else None
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+    )

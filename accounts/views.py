@@ -1,14 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import services, signals
-from accounts.forms import posted_data
+from accounts import mfa, services, signals
+from accounts.forms import CodeForm, posted_data
 from accounts.models import Invitation
 
 
@@ -50,3 +51,40 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             sender=type(self.request.user), request=self.request, user=self.request.user
         )
         return response
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_setup(request):
+    if mfa.has_confirmed_device(request.user):
+        return redirect("accounts:mfa_verify")
+    device = mfa.pending_totp_device(request.user)
+    form = CodeForm(posted_data(request))
+    if request.method == "POST" and form.is_valid():
+        codes = mfa.confirm_totp(request, device, form.cleaned_data["code"])
+        if codes:
+            return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
+        form.add_error(
+            "code", "That code is not right. Check the time on your phone and try the newest code."
+        )
+    context = {
+        "form": form,
+        "qr": mfa.qr_svg(device),
+        "secret": device.config_url.split("secret=")[1].split("&")[0],
+    }
+    return render(request, "accounts/mfa_setup.html", context)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def mfa_verify(request):
+    if not mfa.has_confirmed_device(request.user):
+        return redirect("accounts:mfa_setup")
+    form = CodeForm(posted_data(request))
+    if request.method == "POST" and form.is_valid():
+        if mfa.verify(request, form.cleaned_data["code"]):
+            return redirect("home")
+        form.add_error("code", "That code is not right, or that recovery code was already used.")
+    return render(request, "accounts/mfa_verify.html", {"form": form})

@@ -60,6 +60,8 @@ RULES = {
     "password_reset_confirm": Rule(PUBLIC, {"GET", "POST"}, args="reset"),
     "password_reset_complete": Rule(PUBLIC, {"GET"}),
     "accounts:accept_invitation": Rule(PUBLIC, {"GET", "POST"}, args="invitation"),
+    "accounts:mfa_setup": Rule(SIGNED_IN, {"GET", "POST"}),
+    "accounts:mfa_verify": Rule(SIGNED_IN, {"GET", "POST"}),
     "education:my_modules": Rule(PATIENT_PAGE, {"GET"}),
     "education:reader": Rule(OWN_RECORD, {"GET"}, args="assignment"),
     "education:quiz": Rule(OWN_RECORD, {"GET", "POST"}, args="assignment"),
