@@ -25,6 +25,7 @@ class StaffMembershipInline(admin.TabularInline):
 
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin):
+    fields = ["name", "time_zone"]
     list_display = ["name", "time_zone"]
     search_fields = ["name"]
     inlines = [StaffMembershipInline]
@@ -47,7 +48,24 @@ class UserCreationAdminForm(AdminUserCreationForm):
 class UserChangeAdminForm(UserChangeForm):
     class Meta:
         model = User
-        fields = "__all__"
+        # Listed, not "__all__": a new field must be added here on purpose.
+        fields = [
+            "email",
+            "password",
+            "full_name",
+            "role",
+            "clinic",
+            "date_of_birth",
+            "record_number",
+            "reminder_emails",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "groups",
+            "user_permissions",
+            "last_login",
+            "date_joined",
+        ]
 
 
 @admin.register(User)
@@ -65,7 +83,10 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [ClinicMembershipInline]
     fieldsets = [
         (None, {"fields": ["code", "email", "password"]}),
-        ("Person", {"fields": ["full_name", "role", "clinic", "date_of_birth", "record_number"]}),
+        (
+            "Person",
+            {"fields": ["full_name", "role", "clinic", "date_of_birth", "record_number", "reminder_emails"]},
+        ),
         ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
@@ -95,7 +116,9 @@ class InvitationAdmin(admin.ModelAdmin):
 
     list_display = ["patient", "sent_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
     list_select_related = ["patient", "sent_by"]
-    exclude = ["token_hash"]
+    # Listed explicitly; the token's hash is never shown.
+    fields = ["code", "patient", "sent_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False

@@ -1,14 +1,23 @@
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from accounts import mfa
 
 # Pages a staff member can reach before the second step: the step itself and signing out.
 OPEN_BEFORE_SECOND_STEP = ("accounts:mfa_setup", "accounts:mfa_verify", "logout")
 
 
+SECOND_STEP_SESSION_KEY = "second_step_set_up"
+
+
 class RequireStaffSecondStepMiddleware:
     """When MFA_REQUIRED_FOR_STAFF is on (production by default), a clinician, content
-    editor or clinic admin must set up and pass the second step before any other page."""
+    editor or clinic admin must set up and pass the second step before any other page.
+    Anyone who chose to set one up (patients may) must pass it too: that is noted in the
+    session at sign-in, so ordinary pages cost no extra query."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -20,9 +29,16 @@ class RequireStaffSecondStepMiddleware:
 
     def _must_verify(self, request) -> bool:
         user = request.user
-        if not (settings.MFA_REQUIRED_FOR_STAFF and user.is_authenticated and user.is_clinician):
+        if not user.is_authenticated or user.is_verified():
             return False
-        if user.is_verified():
+        required = settings.MFA_REQUIRED_FOR_STAFF and user.is_clinician
+        if not (required or request.session.get(SECOND_STEP_SESSION_KEY)):
             return False
         open_paths = {reverse(name) for name in OPEN_BEFORE_SECOND_STEP}
         return request.path not in open_paths and not request.path.startswith(settings.STATIC_URL)
+
+
+@receiver(user_logged_in)
+def note_second_step(sender, request, user, **kwargs):
+    # One query at sign-in instead of one on every page.
+    request.session[SECOND_STEP_SESSION_KEY] = mfa.has_confirmed_device(user)

@@ -77,3 +77,16 @@ class SecondStepSettingTests(PortalTestCase):
 
     def test_production_requires_it_by_default(self):
         self.assertEqual(production_settings("s.MFA_REQUIRED_FOR_STAFF"), ["True"])
+
+
+class PatientSecondStepTests(PortalTestCase):
+    def test_a_patient_may_set_it_up_and_is_then_asked_at_every_sign_in(self):
+        self.client.post(reverse("login"), {"username": self.pat.email, "password": self.password})
+        self.assertContains(self.client.get(reverse("portal:patient_settings")), "Set up two-step sign-in")
+        self.client.get(reverse("accounts:mfa_setup"))
+        device = TOTPDevice.objects.get(user=self.pat)
+        self.client.post(reverse("accounts:mfa_setup"), {"code": current_code(device)})
+        self.client.post(reverse("logout"))
+        self.client.post(reverse("login"), {"username": self.pat.email, "password": self.password})
+        response = self.client.get(reverse("education:my_modules"))
+        self.assertRedirects(response, reverse("accounts:mfa_verify"))
