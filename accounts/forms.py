@@ -21,7 +21,7 @@ class InvitePatientForm(forms.Form):
     def __init__(self, *args, clinician: User, **kwargs):
         super().__init__(*args, **kwargs)
         # Only the clinician's own clinics are valid choices: a forged id is refused.
-        self.fields["clinic"].queryset = Clinic.objects.filter(memberships__user=clinician)
+        self.fields["clinic"].queryset = Clinic.objects.of_member(clinician)
         self.order_fields(["clinic", "full_name", "email", "date_of_birth", "record_number"])
 
     def clean_full_name(self):

@@ -33,11 +33,23 @@ def validate_date_of_birth(value):
         raise ValidationError("The date of birth must be after 1 January 1900.")
 
 
+class ClinicQuerySet(models.QuerySet):
+    def of_member(self, user):
+        """The clinics `user` works in."""
+        return self.filter(memberships__user=user)
+
+    def administered_by(self, user):
+        """The clinics `user` is a clinic admin of."""
+        return self.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN)
+
+
 class Clinic(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     time_zone = models.CharField(max_length=64, default=default_time_zone, validators=[validate_time_zone])
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ClinicQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -179,8 +191,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.is_clinician and self.groups.filter(name=CONTENT_EDITORS_GROUP).exists()
 
     def is_clinic_admin(self, clinic):
-        """Follows the memberships relation: one query."""
-        return self.memberships.filter(clinic=clinic, role=Membership.Role.ADMIN).exists()
+        """One query."""
+        return Clinic.objects.administered_by(self).filter(pk=clinic.pk).exists()
 
 
 class Membership(models.Model):

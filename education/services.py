@@ -179,7 +179,7 @@ def assign_modules(
 def _require_clinician_of(clinician: User, clinic_ids: set[int], due_date: datetime.date) -> None:
     """The clinician belongs to every clinic concerned, and the due date is not in the
     past in any of them (one query)."""
-    clinics = list(Clinic.objects.filter(pk__in=clinic_ids, memberships__user=clinician))
+    clinics = list(Clinic.objects.of_member(clinician).filter(pk__in=clinic_ids))
     if len(clinics) != len(clinic_ids):
         raise ValidationError("You can only assign modules to patients of your own clinics.")
     if any(due_date < clinic.today() for clinic in clinics):

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.access import clinician_required
-from accounts.models import Clinic, Membership, User
+from accounts.models import Clinic, User
 from portal.models import FollowUpVisit
 
 
@@ -18,18 +18,13 @@ def get_visit_for_clinician(request, code) -> FollowUpVisit:
     return get_object_or_404(visits, code=code)
 
 
-def admin_clinics(user):
-    """The clinics `user` administers."""
-    return Clinic.objects.filter(memberships__user=user, memberships__role=Membership.Role.ADMIN)
-
-
 def clinic_admin_required(view):
     """Clinic admins only: anonymous users go to sign in, everyone else gets a 404."""
 
     @clinician_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not admin_clinics(request.user).exists():
+        if not Clinic.objects.administered_by(request.user).exists():
             raise Http404
         return view(request, *args, **kwargs)
 
@@ -39,5 +34,5 @@ def clinic_admin_required(view):
 def get_patient_for_clinic_admin(request, code) -> User:
     """A patient of a clinic the signed-in user administers, or a 404."""
     return get_object_or_404(
-        User.objects.patients().filter(clinic__in=admin_clinics(request.user)), code=code
+        User.objects.patients().filter(clinic__in=Clinic.objects.administered_by(request.user)), code=code
     )

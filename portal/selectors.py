@@ -8,9 +8,8 @@ from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery,
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Clinic, User
 from education.models import Acknowledgment, Answer, Assignment, Module, QuizAttempt
-from portal.access import admin_clinics
 from portal.models import AuditEvent, FollowUpVisit
 
 # Stands in for "never" inside Greatest(), which returns NULL on SQLite if any value is.
@@ -180,7 +179,7 @@ def assignment_export_rows(clinician: User, *, today: datetime.date):
 def audit_events(admin: User, *, patient=None, actor=None, since=None, until=None):
     """The audit trail of the clinics `admin` administers, newest first: events about
     their patients, and events of their staff and patients (sign-ins, password changes)."""
-    clinics = admin_clinics(admin)
+    clinics = Clinic.objects.administered_by(admin)
     members = User.objects.filter(Q(clinic__in=clinics) | Q(memberships__clinic__in=clinics))
     events = AuditEvent.objects.filter(Q(clinic__in=clinics) | Q(actor__in=members)).select_related(
         "actor", "patient", "clinic"

@@ -26,7 +26,6 @@ from education.models import Assignment
 from education.selectors import learning_records
 from portal import audit, reminders, selectors, services
 from portal.access import (
-    admin_clinics,
     clinic_admin_required,
     get_patient_for_clinic_admin,
     get_visit_for_clinician,
@@ -232,7 +231,7 @@ def _patient_page(request, patient, *, assign_form=None, visit_form=None, status
             "assign_form": assign_form
             or AssignForm(patient=patient, initial={"due_date": _default_due_date()}),
             "visit_form": visit_form or VisitForm(patient=patient, initial={"clinician": request.user.pk}),
-            "is_clinic_admin": admin_clinics(request.user).filter(pk=patient.clinic_id).exists(),
+            "is_clinic_admin": request.user.is_clinic_admin(patient.clinic),
         }
         return render(request, "portal/patient_detail.html", context, status=status)
 
@@ -380,7 +379,7 @@ def _visit_records(visit):
 @clinician_required
 @require_GET
 def overview(request):
-    clinics = Clinic.objects.filter(memberships__user=request.user)
+    clinics = Clinic.objects.of_member(request.user)
     modules = list(selectors.module_completion(clinics))
     missed = selectors.most_missed_questions(clinics)
     context = {
@@ -389,7 +388,7 @@ def overview(request):
         "missed": missed,
         "completion_chart": [(module.title, module.rate) for module in modules],
         "missed_chart": [(f"{n}. {row['question__text']}", row["rate"]) for n, row in enumerate(missed, 1)],
-        "is_clinic_admin": admin_clinics(request.user).exists(),
+        "is_clinic_admin": Clinic.objects.administered_by(request.user).exists(),
     }
     return render(request, "portal/overview.html", context)
 
@@ -397,7 +396,7 @@ def overview(request):
 @clinician_required
 @require_GET
 def export_assignments(request):
-    for clinic_id in Clinic.objects.filter(memberships__user=request.user).values_list("pk", flat=True):
+    for clinic_id in Clinic.objects.of_member(request.user).values_list("pk", flat=True):
         audit.record(Action.EXPORT_DOWNLOADED, request=request, clinic_id=clinic_id)
     rows = selectors.assignment_export_rows(request.user, today=timezone.localdate())
     response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
