@@ -8,21 +8,12 @@ a middle page and the last page (best of three each) for two sort orders. Exits 
 a deep page takes more than three times the first.
 """
 
-import os
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
+import harness  # noqa: E402  (sets Django up)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from portal import demo  # noqa: E402
@@ -42,9 +33,7 @@ def best_of_three(client, url):
 
 
 def main():
-    setup_test_environment(debug=False)  # as in production: no query log in memory
-    old_name = connection.creation.create_test_db(verbosity=0)
-    try:
+    with harness.throwaway_database():
         clinic = demo.seed_demo_accounts()
         started = time.perf_counter()
         demo.add_synthetic_patients(clinic, PATIENTS)
@@ -63,8 +52,6 @@ def main():
         verdict = "flat" if worst <= MAX_RATIO else "DEEP PAGES ARE SLOW"
         print(f"worst ratio {worst:.2f} (limit {MAX_RATIO}): {verdict}")
         return 0 if worst <= MAX_RATIO else 1
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -7,22 +7,13 @@ fills it with patients and assignments, then consumes the export response chunk 
 under tracemalloc. Exits 1 when 50,000 rows need more than twice the memory of 50.
 """
 
-import os
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-
-import django  # noqa: E402
-
-django.setup()
-
+import harness  # noqa: E402  (sets Django up)
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from accounts.models import Clinic, Membership, User  # noqa: E402
 from education import services  # noqa: E402
@@ -66,9 +57,7 @@ def measure(client):
 
 
 def main():
-    setup_test_environment(debug=False)  # as in production: no query log in memory
-    old_name = connection.creation.create_test_db(verbosity=0)
-    try:
+    with harness.throwaway_database():
         services.load_library()
         modules = list(Module.objects.all())
         results = {}
@@ -94,8 +83,6 @@ def main():
         verdict = "streams" if ratio <= MAX_RATIO else "DOES NOT STREAM"
         print(f"memory ratio {ratio:.2f} (limit {MAX_RATIO}): {verdict}")
         return 0 if ratio <= MAX_RATIO else 1
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":
