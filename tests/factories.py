@@ -1,7 +1,11 @@
+import datetime
+
 import factory
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from accounts.models import Clinic, Membership, User
+from portal.models import FollowUpVisit
 
 PASSWORD = "a-long-test-passphrase"
 
@@ -44,3 +48,27 @@ class ClinicianFactory(UserFactory):
     def clinics(self, create, clinics, **kwargs):
         for clinic in clinics or []:
             Membership.objects.create(user=self, clinic=clinic, role=kwargs.get("role", "clinician"))
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    """A follow-up visit `in_days` days from now (2 by default), scheduled by its own
+    clinician; pass assignments=[...] to link the modules to talk about."""
+
+    class Meta:
+        model = FollowUpVisit
+        skip_postgeneration_save = True
+
+    class Params:
+        in_days = 2
+
+    patient = factory.SubFactory(PatientFactory)
+    clinician = factory.SubFactory(ClinicianFactory)
+    created_by = factory.SelfAttribute("clinician")
+    scheduled_at = factory.LazyAttribute(
+        lambda visit: timezone.now() + datetime.timedelta(days=visit.in_days)
+    )
+
+    @factory.post_generation
+    def assignments(self, create, assignments, **kwargs):
+        if assignments:
+            self.assignments.set(assignments)

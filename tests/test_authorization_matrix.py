@@ -6,7 +6,6 @@ method), "ok" (reached the page or action: 200, a redirect elsewhere, or 400 for
 invalid form). Each request runs in a savepoint rolled back afterwards.
 """
 
-import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
@@ -20,9 +19,8 @@ from accounts.models import CONTENT_EDITORS_GROUP, Membership
 from education import services
 from education.models import Assignment, Module
 from portal import reminders
-from portal.models import FollowUpVisit
 from tests.base import PortalTestCase
-from tests.factories import ClinicianFactory, PatientFactory
+from tests.factories import ClinicianFactory, PatientFactory, VisitFactory
 
 PERSONAS = ["anonymous", "patient_a", "patient_b", "clinician_a", "clinician_other", "editor", "clinic_admin"]
 STAFF = {"clinician_a", "clinician_other", "editor", "clinic_admin"}
@@ -159,12 +157,7 @@ class AuthorizationMatrixTests(PortalTestCase):
             answers=answers,
             submission_key="6f1e2c1e-5c57-4f6e-9a50-0c3f7a1b2c3d",
         )
-        cls.a_visit = FollowUpVisit.objects.create(
-            patient=cls.pat,
-            clinician=cls.alice,
-            created_by=cls.alice,
-            scheduled_at=timezone.now() + datetime.timedelta(days=3),
-        )
+        cls.a_visit = VisitFactory(patient=cls.pat, clinician=cls.alice, in_days=3)
         cls.ivy = account_services.invite_patient(
             clinician=cls.alice, clinic=cls.riverside, full_name="Ivy Invited", email="ivy@example.org"
         ).invitation.patient

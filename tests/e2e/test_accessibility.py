@@ -11,9 +11,9 @@ from accounts import services as account_services
 from accounts.models import Invitation
 from education.models import Assignment
 from portal import reminders
-from portal.models import FollowUpVisit
 from tests.e2e.conftest import PHONE, sign_in
 from tests.e2e.data import PASSWORD, clinic_with_a_patient, right_choices
+from tests.factories import VisitFactory
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 BLOCKING = {"serious", "critical"}
@@ -123,13 +123,12 @@ def test_patient_pages_have_no_serious_accessibility_violations(new_page):
 
 def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
     setup = clinic_with_a_patient()
-    visit = FollowUpVisit.objects.create(
+    visit = VisitFactory(
         patient=setup.pat,
         clinician=setup.alice,
-        created_by=setup.alice,
-        scheduled_at=timezone.now() + datetime.timedelta(days=3),
+        in_days=3,
+        assignments=Assignment.objects.filter(patient=setup.pat),
     )
-    visit.assignments.set(Assignment.objects.filter(patient=setup.pat))
     page = new_page()
     sign_in(page, "alice@example.org", PASSWORD)
 

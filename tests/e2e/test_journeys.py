@@ -13,9 +13,9 @@ from pypdf import PdfReader
 from accounts import services as account_services
 from accounts.models import Invitation
 from education.models import Assignment, Module
-from portal.models import FollowUpVisit
 from tests.e2e.conftest import PHONE, sign_in
 from tests.e2e.data import PASSWORD, clinic_with_a_patient, right_choices
+from tests.factories import VisitFactory
 
 DRIVING = "driving-and-machinery"
 NEW_PASSWORD = "river-otter-lantern-42"
@@ -94,13 +94,12 @@ def test_a_patient_on_a_phone_reads_fails_retakes_passes_and_acknowledges(new_pa
 
 def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv(new_page):
     setup = clinic_with_a_patient()
-    visit = FollowUpVisit.objects.create(
+    VisitFactory(
         patient=setup.pat,
         clinician=setup.alice,
-        created_by=setup.alice,
-        scheduled_at=timezone.now() + datetime.timedelta(days=2),
+        in_days=2,
+        assignments=Assignment.objects.filter(patient=setup.pat),
     )
-    visit.assignments.set(Assignment.objects.filter(patient=setup.pat))
     patient = new_page(viewport=PHONE)
     sign_in(patient, "pat@example.org", PASSWORD)
     patient.get_by_role("link", name="Driving and machinery").click()
@@ -210,15 +209,14 @@ def test_script_payloads_in_names_and_notes_never_run_in_the_browser(new_page):
     setup = clinic_with_a_patient()
     setup.pat.full_name = f"Pat {payload}"
     setup.pat.save()
-    visit = FollowUpVisit.objects.create(
+    visit = VisitFactory(
         patient=setup.pat,
         clinician=setup.alice,
-        created_by=setup.alice,
-        scheduled_at=timezone.now() + datetime.timedelta(days=1),
+        in_days=1,
         held_at=timezone.now(),
         held_note=payload,
+        assignments=Assignment.objects.filter(patient=setup.pat),
     )
-    visit.assignments.set(Assignment.objects.filter(patient=setup.pat))
     page = new_page()
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership
-from portal.models import AuditEvent, FollowUpVisit
+from portal.models import AuditEvent
 from tests.education.base import EducationTestCase
-from tests.factories import ClinicianFactory, PatientFactory
+from tests.factories import ClinicianFactory, PatientFactory, VisitFactory
 from tests.services import postgresql_or_skip
 
 Action = AuditEvent.Action
@@ -38,12 +38,7 @@ class RecordingTests(AuditTestCase):
         self.assertEqual(event.ip_address, "203.0.113.7")
 
     def test_visit_summary_pdf_and_export_are_recorded(self):
-        visit = FollowUpVisit.objects.create(
-            patient=self.pat,
-            clinician=self.alice,
-            created_by=self.alice,
-            scheduled_at=timezone.now() + datetime.timedelta(days=1),
-        )
+        visit = VisitFactory(patient=self.pat, clinician=self.alice, in_days=1)
         self.sign_in(self.alice)
         self.client.get(reverse("portal:visit_summary", args=[visit.code]))
         self.client.get(reverse("portal:visit_pdf", args=[visit.code]))

@@ -9,9 +9,8 @@ from django.utils import timezone
 from accounts.models import User
 from education import services
 from education.models import Assignment, Module, QuizAttempt
-from portal.models import FollowUpVisit
 from tests.education.base import EducationTestCase
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, VisitFactory
 
 
 class DashboardTests(EducationTestCase):
@@ -28,12 +27,7 @@ class DashboardTests(EducationTestCase):
         self.assign(self.pat, self.driving, due_date=datetime.date(2020, 1, 1))
         self.sign_in(self.pat)
         self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=3))
-        FollowUpVisit.objects.create(
-            patient=self.pat,
-            clinician=self.alice,
-            created_by=self.alice,
-            scheduled_at=timezone.now() + datetime.timedelta(days=3),
-        )
+        VisitFactory(patient=self.pat, clinician=self.alice, in_days=3)
         self.sign_in(self.alice)
         pat = next(p for p in self.dashboard().context["page"].object_list if p.pk == self.pat.pk)
         self.assertEqual((pat.completed_count, pat.assigned_count, pat.overdue_count), (0, 2, 1))
@@ -76,12 +70,7 @@ class DashboardTests(EducationTestCase):
     def test_filters_patients_with_a_visit_in_the_next_seven_days(self):
         later = PatientFactory(full_name="Val Later", clinic=self.riverside)
         for patient, days in ((self.pat, 2), (later, 20)):
-            FollowUpVisit.objects.create(
-                patient=patient,
-                clinician=self.alice,
-                created_by=self.alice,
-                scheduled_at=timezone.now() + datetime.timedelta(days=days),
-            )
+            VisitFactory(patient=patient, clinician=self.alice, in_days=days)
         self.assertEqual(self.names(self.dashboard(status="visit_soon")), ["Pat Patient"])
 
     def test_sorts_by_due_date_and_by_last_activity(self):

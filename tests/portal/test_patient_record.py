@@ -9,6 +9,7 @@ from django.utils import timezone
 from education.models import Assignment, Module
 from portal.models import FollowUpVisit
 from tests.education.base import EducationTestCase, publish_edit
+from tests.factories import VisitFactory
 
 
 class PatientRecordTests(EducationTestCase):
@@ -84,12 +85,7 @@ class AssignFromPatientPageTests(EducationTestCase):
         self.assertContains(response, "Skipped 1 already open: Pat Patient – Sleep medicines")
 
     def test_it_links_the_new_assignments_to_a_chosen_visit(self):
-        visit = FollowUpVisit.objects.create(
-            patient=self.pat,
-            clinician=self.alice,
-            created_by=self.alice,
-            scheduled_at=timezone.now() + datetime.timedelta(days=10),
-        )
+        visit = VisitFactory(patient=self.pat, clinician=self.alice, in_days=10)
         self.client.post(
             self.assign_url(),
             {"module_set": "everyday-safety", "due_date": self.in_a_week, "visit": visit.pk},

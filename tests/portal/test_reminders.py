@@ -10,10 +10,10 @@ from django.utils import timezone
 from accounts.models import User
 from education.models import Assignment, Module
 from portal import reminders
-from portal.models import FollowUpVisit, Reminder
+from portal.models import Reminder
 from portal.tasks import send_due_reminders, send_visit_digests
 from tests.education.base import EducationTestCase
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, VisitFactory
 from tests.services import SmtpServer, eager_celery
 
 Kind = Reminder.Kind
@@ -226,9 +226,7 @@ class DeliveryTests(ReminderTestCase):
 class VisitDigestTests(ReminderTestCase):
     def visit(self, patient, in_days, **fields):
         when = timezone.now().replace(hour=10, minute=0) + datetime.timedelta(days=in_days)
-        return FollowUpVisit.objects.create(
-            patient=patient, clinician=self.alice, created_by=self.alice, scheduled_at=when, **fields
-        )
+        return VisitFactory(patient=patient, clinician=self.alice, scheduled_at=when, **fields)
 
     def digest(self):
         with eager_celery():

@@ -1,14 +1,12 @@
 """Every place that shows user-written text renders script and event-handler payloads
 inert: names, record numbers, visit notes, typed names, the search term."""
 
-import datetime
-
 from django.urls import reverse
 from django.utils import timezone
 
 from education.models import Acknowledgment
-from portal.models import FollowUpVisit
 from tests.education.base import EducationTestCase
+from tests.factories import VisitFactory
 
 PAYLOADS = [
     "<script>alert('x')</script>",
@@ -25,15 +23,14 @@ class UserWrittenTextTests(EducationTestCase):
         self.pat.full_name = f"Pat {payload}"[:150]
         self.pat.record_number = PAYLOADS[1][:50]
         self.pat.save()
-        self.visit = FollowUpVisit.objects.create(
+        self.visit = VisitFactory(
             patient=self.pat,
             clinician=self.alice,
-            created_by=self.alice,
-            scheduled_at=timezone.now() + datetime.timedelta(days=1),
+            in_days=1,
             held_at=timezone.now(),
             held_note=payload,
+            assignments=[self.assignment],
         )
-        self.visit.assignments.set([self.assignment])
 
     def assert_inert(self, response):
         page = response.content.decode()

@@ -7,9 +7,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from education.models import Module
-from portal.models import FollowUpVisit
 from tests.education.base import EducationTestCase
-from tests.factories import PatientFactory
+from tests.factories import PatientFactory, VisitFactory
 
 
 class VisitSummaryTestCase(EducationTestCase):
@@ -21,13 +20,12 @@ class VisitSummaryTestCase(EducationTestCase):
         self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=4))
         self.acknowledge()
         self.sign_in(self.alice)
-        self.visit = FollowUpVisit.objects.create(
+        self.visit = VisitFactory(
             patient=self.pat,
             clinician=self.alice,
-            created_by=self.alice,
             scheduled_at=datetime.datetime(2031, 3, 4, 14, 0, tzinfo=datetime.UTC),
+            assignments=[self.assignment, self.not_started],
         )
-        self.visit.assignments.set([self.assignment, self.not_started])
 
     def summary_url(self, name="visit_summary", visit=None):
         return reverse(f"portal:{name}", args=[(visit or self.visit).code])
