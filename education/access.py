@@ -1,8 +1,10 @@
 """The one way views reach a patient's learning records: their own, or a 404."""
 
+import uuid
+
 from django.shortcuts import get_object_or_404
 
-from education.models import Assignment, QuizAttempt
+from education.models import Assignment, QuizAttempt, QuizDraw
 
 
 def get_assignment_for_patient(request, code) -> Assignment:
@@ -19,9 +21,20 @@ def get_assignment_for_patient(request, code) -> Assignment:
 def get_attempt_for_patient(request, code) -> QuizAttempt:
     """One of the signed-in patient's own quiz attempts, or a 404."""
     attempts = QuizAttempt.objects.filter(assignment__patient=request.user).select_related(
-        "assignment__module__current_version", "version"
+        "assignment__module__current_version", "version", "draw"
     )
     return get_object_or_404(attempts, code=code)
+
+
+def find_issued_draw(assignment: Assignment, code: str | None) -> QuizDraw | None:
+    """The draw `code` if it was issued for `assignment` (which the caller reached through
+    an access helper), with its attempt if answered; None for any other value, so a
+    forged or foreign draw gets a message rather than a page."""
+    try:
+        code = uuid.UUID(str(code))
+    except ValueError:
+        return None
+    return assignment.draws.select_related("attempt").filter(code=code).first()
 
 
 def get_assignment_for_clinician(request, code) -> Assignment:

@@ -36,7 +36,7 @@ class VersionInline(ReadOnlyInline):
 
 class QuestionInline(ReadOnlyInline):
     model = Question
-    fields = ["position", "text"]
+    fields = ["position", "concept", "section", "text"]
     show_change_link = True
 
 

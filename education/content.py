@@ -15,13 +15,24 @@ from pathlib import Path
 from django.conf import settings
 
 from education.models import Module
-from education.rendering import body_text, reading_grade, render_markdown, word_count
+from education.quiz import MIN_CONCEPTS_PER_ATTEMPT
+from education.rendering import body_text, reading_grade, render_markdown, sections, word_count
 
 CONTENT_DIR = settings.BASE_DIR / "education" / "content"
 MAX_READING_GRADE = 8
 MIN_WORDS, MAX_WORDS = 400, 900
-QUESTIONS_PER_QUIZ = 5
-CHOICES_PER_QUESTION = (3, 4)
+MIN_BANK_SIZE = 10
+CHOICES_PER_QUESTION = 4
+# A patient who always picks the longest choice must not pass: with five questions drawn
+# and a pass mark of 80, the right answer may be the longest in at most 40 % of the bank.
+MAX_LONGEST_RIGHT_SHARE = 0.4
+DEFAULT_REVEAL_AFTER_FAILS = 3
+# Choices nobody would pick: they make the right answer easy to find without reading.
+THROWAWAY_CHOICE = re.compile(
+    r"\b(?:none of (?:these|the above|them)|all of (?:these|the above)|nothing much|"
+    r"(?:has|have) nothing to do with|i don.t know|no idea)\b",
+    re.IGNORECASE,
+)
 CARE_TEAM_MESSAGE = "talk to your care team"
 HEADER_KEYS = {
     "title",
@@ -33,8 +44,9 @@ HEADER_KEYS = {
     "reviewed_on",
     "pass_mark",
     "material_change",
+    "reveal_answers_after_fails",
 }
-REQUIRED_HEADER_KEYS = HEADER_KEYS - {"material_change"}
+REQUIRED_HEADER_KEYS = HEADER_KEYS - {"material_change", "reveal_answers_after_fails"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # The red lines: the portal never gives a dose and never sells.
 DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|milligrams?|mcg|micrograms?)\b", re.IGNORECASE)
@@ -59,6 +71,8 @@ class ChoiceSource:
 @dataclass(frozen=True)
 class QuestionSource:
     text: str
+    concept: str
+    section: str
     choices: list[ChoiceSource]
 
 
@@ -74,11 +88,14 @@ class ModuleSource:
     reviewed_on: datetime.date
     pass_mark: int
     material_change: bool
+    reveal_answers_after_fails: int
     body_markdown: str
     body_html: str
     reading_grade: float
     word_count: int
     content_hash: str
+    sections: dict[str, str] = field(default_factory=dict)
+    concepts: dict[str, str] = field(default_factory=dict)
     questions: list[QuestionSource] = field(default_factory=list)
 
 
@@ -112,6 +129,8 @@ def read_module(folder: Path) -> ModuleSource:
     body_html = render_markdown(body)
     text = body_text(body_html)
     _check_body(module_file, body, text)
+    module_sections = sections(body_html)
+    concepts, questions = _read_quiz(quiz_file, quiz_bytes.decode(), module_sections)
     return ModuleSource(
         slug=folder.name,
         title=header["title"].strip(),
@@ -123,12 +142,15 @@ def read_module(folder: Path) -> ModuleSource:
         reviewed_on=header["reviewed_on"],
         pass_mark=header["pass_mark"],
         material_change=header.get("material_change", True),
+        reveal_answers_after_fails=header.get("reveal_answers_after_fails", DEFAULT_REVEAL_AFTER_FAILS),
         body_markdown=body,
         body_html=body_html,
         reading_grade=reading_grade(text),
         word_count=word_count(text),
         content_hash=hashlib.sha256(module_bytes + b"\0" + quiz_bytes).hexdigest(),
-        questions=_read_quiz(quiz_file, quiz_bytes.decode()),
+        sections=module_sections,
+        concepts=concepts,
+        questions=questions,
     )
 
 
@@ -175,6 +197,9 @@ def _check_header(path: Path, header: dict) -> None:
         raise _Problem(f"{path}: pass_mark must be a percentage from 1 to 100")
     if not isinstance(header.get("material_change", True), bool):
         raise _Problem(f"{path}: material_change must be true or false")
+    reveal = header.get("reveal_answers_after_fails", DEFAULT_REVEAL_AFTER_FAILS)
+    if not isinstance(reveal, int) or isinstance(reveal, bool) or not 1 <= reveal <= 10:
+        raise _Problem(f"{path}: reveal_answers_after_fails must be a whole number from 1 to 10")
 
 
 def _check_body(path: Path, body: str, text: str) -> None:
@@ -196,25 +221,58 @@ def _check_body(path: Path, body: str, text: str) -> None:
             raise _Problem(f"{path}: the body mentions {what} ({found.group(0)!r}); modules never do")
 
 
-def _read_quiz(path: Path, text: str) -> list[QuestionSource]:
+def _read_quiz(
+    path: Path, text: str, module_sections: dict[str, str]
+) -> tuple[dict[str, str], list[QuestionSource]]:
+    """The concepts and the question bank, or the first reason to refuse them."""
     try:
         quiz = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _Problem(f"{path}: not valid TOML ({error})") from None
+    unknown = sorted(set(quiz) - {"concepts", "questions"})
+    if unknown:
+        raise _Problem(f"{path}: unknown table(s) {', '.join(unknown)}; use [concepts] and [[questions]]")
+    concepts = _read_concepts(path, quiz.get("concepts"))
     questions = quiz.get("questions")
-    if not isinstance(questions, list) or len(questions) != QUESTIONS_PER_QUIZ:
-        raise _Problem(f"{path}: the quiz must have exactly {QUESTIONS_PER_QUIZ} [[questions]]")
-    return [_read_question(path, number, question) for number, question in enumerate(questions, 1)]
+    if not isinstance(questions, list) or len(questions) < MIN_BANK_SIZE:
+        found = len(questions) if isinstance(questions, list) else 0
+        raise _Problem(f"{path}: the bank has {found} [[questions]]; it needs at least {MIN_BANK_SIZE}")
+    bank = [
+        _read_question(path, number, question, concepts, module_sections)
+        for number, question in enumerate(questions, 1)
+    ]
+    _check_bank(path, bank, concepts)
+    return concepts, bank
 
 
-def _read_question(path: Path, number: int, question: dict) -> QuestionSource:
+def _read_concepts(path: Path, concepts) -> dict[str, str]:
+    if not isinstance(concepts, dict) or not concepts:
+        raise _Problem(f"{path}: no [concepts] table naming the safety points the questions check")
+    for key, label in concepts.items():
+        if not SLUG.match(key):
+            raise _Problem(f"{path}: concept {key!r} must be a slug such as never-stop-suddenly")
+        if not isinstance(label, str) or not label.strip():
+            raise _Problem(f"{path}: concept {key!r} needs a description")
+    return {key: label.strip() for key, label in concepts.items()}
+
+
+def _read_question(
+    path: Path, number: int, question: dict, concepts: dict[str, str], module_sections: dict[str, str]
+) -> QuestionSource:
     where = f"{path}: question {number}"
     if not str(question.get("text", "")).strip():
         raise _Problem(f"{where} has no text")
+    concept, section = question.get("concept"), question.get("section")
+    if concept not in concepts:
+        raise _Problem(f"{where}: concept {concept!r} is not in [concepts]")
+    if section not in module_sections:
+        raise _Problem(
+            f"{where}: section {section!r} is not a heading of the module; "
+            f"use one of {', '.join(module_sections)}"
+        )
     choices = question.get("choices")
-    low, high = CHOICES_PER_QUESTION
-    if not isinstance(choices, list) or not low <= len(choices) <= high:
-        raise _Problem(f"{where} must have {low} or {high} choices")
+    if not isinstance(choices, list) or len(choices) != CHOICES_PER_QUESTION:
+        raise _Problem(f"{where} must have exactly {CHOICES_PER_QUESTION} choices")
     if sum(1 for choice in choices if choice.get("correct") is True) != 1:
         raise _Problem(f"{where} must have exactly one correct choice")
     for letter, choice in zip("ABCD", choices, strict=False):
@@ -222,10 +280,43 @@ def _read_question(path: Path, number: int, question: dict) -> QuestionSource:
             raise _Problem(f"{where}, choice {letter} has no text")
         if not str(choice.get("explanation", "")).strip():
             raise _Problem(f"{where}, choice {letter} has no explanation")
+        throwaway = THROWAWAY_CHOICE.search(choice["text"])
+        if throwaway:
+            raise _Problem(
+                f"{where}, choice {letter} is a throwaway ({throwaway.group(0)!r}); "
+                "write a mistake a patient could believe"
+            )
     return QuestionSource(
         text=question["text"].strip(),
+        concept=concept,
+        section=section,
         choices=[
             ChoiceSource(c["text"].strip(), c.get("correct") is True, c["explanation"].strip())
             for c in choices
         ],
     )
+
+
+def _check_bank(path: Path, bank: list[QuestionSource], concepts: dict[str, str]) -> None:
+    used = {question.concept for question in bank}
+    if len(used) < MIN_CONCEPTS_PER_ATTEMPT:
+        raise _Problem(
+            f"{path}: the questions check {len(used)} concept(s); an attempt needs at least "
+            f"{MIN_CONCEPTS_PER_ATTEMPT}"
+        )
+    unused = sorted(set(concepts) - used)
+    if unused:
+        raise _Problem(f"{path}: no question checks concept(s) {', '.join(unused)}")
+    cued = [number for number, question in enumerate(bank, 1) if _right_is_longest(question)]
+    if len(cued) > MAX_LONGEST_RIGHT_SHARE * len(bank):
+        raise _Problem(
+            f"{path}: the right answer is the longest choice in {len(cued)} of {len(bank)} questions "
+            f"(questions {', '.join(map(str, cued))}); at most {MAX_LONGEST_RIGHT_SHARE:.0%} may be, "
+            "or always picking the longest passes"
+        )
+
+
+def _right_is_longest(question: QuestionSource) -> bool:
+    """A tie counts: a patient picking the longest choice would have an even chance."""
+    right = next(choice for choice in question.choices if choice.is_correct)
+    return len(right.text) >= max(len(choice.text) for choice in question.choices)

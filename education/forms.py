@@ -4,21 +4,21 @@ from education.services import ACKNOWLEDGMENT_STATEMENT
 
 
 class QuizForm(forms.Form):
-    """One required radio group per question. A choice id that is not one of the
-    question's own is refused by the field before the service sees it."""
+    """One required radio group per drawn question, choices in the order drawn. A choice
+    that is not one shown for its question is refused by the field before the service
+    sees it; so is an answer to a question the page did not ask."""
 
-    submission_key = forms.UUIDField(widget=forms.HiddenInput)
-    # Which version the page showed: a page opened before an update must not be scored.
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    # Which draw the page showed: a submission for a draw never issued is refused.
+    draw = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, version, questions, **kwargs):
+    def __init__(self, *args, draw, questions, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["version"].initial = version.pk
+        self.fields["draw"].initial = draw.code
         self.questions = questions
         for number, question in enumerate(questions, 1):
             self.fields[self.field_name(question)] = forms.TypedChoiceField(
                 label=f"{number}. {question.text}",
-                choices=[(choice.pk, choice.text) for choice in question.choices.all()],
+                choices=[(choice.pk, choice.text) for choice in question.shown_choices],
                 coerce=int,
                 widget=forms.RadioSelect,
                 error_messages={"required": "Please choose an answer to this question."},
@@ -27,6 +27,15 @@ class QuizForm(forms.Form):
     @staticmethod
     def field_name(question):
         return f"question_{question.pk}"
+
+    def clean(self):
+        asked = {self.field_name(question) for question in self.questions}
+        if any(key.startswith("question_") and key not in asked for key in self.data):
+            raise forms.ValidationError(
+                "This page sent an answer to a question it did not ask. Nothing was recorded; "
+                "please answer the questions shown."
+            )
+        return super().clean()
 
     def answers(self) -> dict[int, int]:
         return {question.pk: self.cleaned_data[self.field_name(question)] for question in self.questions}

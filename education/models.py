@@ -51,6 +51,16 @@ class ModuleVersion(models.Model):
     reviewer = models.CharField(max_length=200)
     reviewed_on = models.DateField()
     pass_mark = models.PositiveSmallIntegerField(help_text="Percent of questions to answer right.")
+    reveal_answers_after_fails = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="Failed attempts after which results show the right answers (always after a pass).",
+    )
+    concepts = models.JSONField(
+        default=dict, blank=True, help_text="The safety points the quiz bank checks: key to description."
+    )
+    sections = models.JSONField(
+        default=dict, blank=True, help_text="The module's headings: anchor to heading text."
+    )
     material_change = models.BooleanField(
         default=True, help_text="Patients must acknowledge this version again."
     )
@@ -70,9 +80,15 @@ class ModuleVersion(models.Model):
 
 
 class Question(models.Model):
+    """One question of a version's bank. An attempt asks a few of them, drawn so that
+    they cover several concepts (the safety point each question checks)."""
+
     version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="questions")
     position = models.PositiveSmallIntegerField()
     text = models.TextField()
+    # Blank for quizzes loaded before question banks: each such question is its own concept.
+    concept = models.SlugField(max_length=80, blank=True)
+    section = models.SlugField(max_length=120, blank=True, help_text="The module heading that teaches it.")
 
     class Meta:
         ordering = ["version", "position"]
@@ -82,6 +98,10 @@ class Question(models.Model):
 
     def __str__(self):
         return self.text
+
+    @property
+    def concept_key(self):
+        return self.concept or f"question-{self.pk}"
 
 
 class Choice(models.Model):
@@ -179,13 +199,45 @@ class Assignment(models.Model):
         return f"{self.module} for {self.patient}"
 
 
+class QuizDraw(models.Model):
+    """The questions, and the order of their choices, issued to a patient for one attempt.
+    Stored before the page is shown, so the result, the clinician's view and any audit show
+    exactly what the patient saw, and a submission for a draw never issued is refused.
+    Append-only."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="draws")
+    version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="+")
+    # [[question id, [choice id, ...]], ...]: questions and choices in the order shown.
+    layout = models.JSONField()
+    issued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        indexes = [
+            # The quiz page: the assignment's latest draw, to reuse it or not repeat it.
+            models.Index(fields=["assignment", "-issued_at"], name="draw_assignment_latest"),
+        ]
+
+    def __str__(self):
+        return f"Quiz draw {self.code}"
+
+    @property
+    def question_ids(self) -> list[int]:
+        return [question_id for question_id, _ in self.layout]
+
+
 class QuizAttempt(models.Model):
-    """One submitted quiz. Append-only; `submission_key` comes from the quiz page, so a
-    double click or a second tab submitting the same page records one attempt."""
+    """One submitted quiz. Append-only; one attempt per draw, so a double click or a
+    second tab submitting the same page records one attempt. Attempts recorded before
+    question banks have no draw: they asked every question in file order."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="attempts")
     version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="attempts")
+    draw = models.OneToOneField(
+        QuizDraw, on_delete=models.PROTECT, null=True, blank=True, related_name="attempt"
+    )
     submission_key = models.UUIDField()
     submitted_at = models.DateTimeField(default=timezone.now)
     correct_count = models.PositiveSmallIntegerField()

@@ -32,18 +32,26 @@ ALLOWED_TAGS = {
     "td",
     "code",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"scope"}}
+# Headings keep their id so a quiz result can link to the section that teaches a point.
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "th": {"scope"},
+    "h2": {"id"},
+    "h3": {"id"},
+}
 # No javascript:, data: or other schemes that run or embed content.
 ALLOWED_URL_SCHEMES = {"https", "http", "mailto", "tel"}
 
 BODY_BLOCK = re.compile(r"<(p|li)>(.*?)</\1>", re.DOTALL)
+SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
 
 
 def render_markdown(source: str) -> str:
     """Render Markdown and keep only the allow-listed tags, attributes and URL schemes,
     so a script, an event handler, an iframe or a javascript: link comes out inert."""
-    raw = markdown.markdown(source, extensions=["extra", "sane_lists"], output_format="html")
+    raw = markdown.markdown(source, extensions=["extra", "sane_lists", "toc"], output_format="html")
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -62,6 +70,14 @@ def body_text(rendered_html: str) -> str:
         if text:
             blocks.append(text if text[-1] in ".!?:" else text + ".")
     return "\n".join(blocks)
+
+
+def sections(rendered_html: str) -> dict[str, str]:
+    """The module's sections: each level-2 heading's anchor and its text, in order."""
+    return {
+        anchor: " ".join(html.unescape(TAG.sub(" ", inner)).split())
+        for anchor, inner in SECTION_HEADING.findall(rendered_html)
+    }
 
 
 def word_count(text: str) -> int:

@@ -15,11 +15,41 @@ class Event:
     text: str
 
 
-@dataclass
-class MissedQuestion:
+@dataclass(frozen=True)
+class ShownAnswer:
+    """One question of an attempt as the patient saw it: its choices in the order shown,
+    the one picked, and the right one."""
+
+    number: int
     question: Question
-    right_choice: Choice
-    times: int = 1
+    choices: list[Choice]
+    chosen: Choice
+    is_correct: bool
+    section_title: str = ""
+
+    @property
+    def right_choice(self) -> Choice:
+        return next(choice for choice in self.choices if choice.is_correct)
+
+    @property
+    def chosen_letter(self) -> str:
+        return "ABCDEFGH"[self.choices.index(self.chosen)]
+
+
+@dataclass
+class ConceptResult:
+    """What the patient's answers show about one safety point: the latest answer that
+    asked it decides (mastered when it was right)."""
+
+    key: str
+    label: str
+    latest: ShownAnswer
+    times_asked: int = 0
+    times_missed: int = 0
+
+    @property
+    def mastered(self) -> bool:
+        return self.latest.is_correct
 
 
 @dataclass
@@ -31,7 +61,31 @@ class LearningRecord:
     acknowledgment: Acknowledgment | None
     acknowledged_earlier_version: bool
     events: list[Event] = field(default_factory=list)
-    missed: list[MissedQuestion] = field(default_factory=list)
+    concepts: list[ConceptResult] = field(default_factory=list)
+
+    @property
+    def mastered(self) -> list[ConceptResult]:
+        return [concept for concept in self.concepts if concept.mastered]
+
+    @property
+    def still_missed(self) -> list[ConceptResult]:
+        """The talking points of the visit: concepts whose latest answer was wrong, most
+        often missed first. A point answered right since is no longer one."""
+        missed = [concept for concept in self.concepts if not concept.mastered]
+        return sorted(missed, key=lambda concept: -concept.times_missed)
+
+    @property
+    def not_yet_asked(self) -> list[str]:
+        """Concepts of the current bank that no attempt has asked yet."""
+        current = self.assignment.module.current_version
+        asked = {concept.key for concept in self.concepts}
+        return [label for key, label in (current.concepts if current else {}).items() if key not in asked]
+
+    @property
+    def attempts_to_pass(self) -> int | None:
+        """How many attempts it took to pass the first time; None if not passed yet."""
+        oldest_first = list(reversed(self.attempts))
+        return next((n for n, attempt in enumerate(oldest_first, 1) if attempt.passed), None)
 
     @property
     def best_score(self):
@@ -77,7 +131,7 @@ def learning_records(assignments) -> list[LearningRecord]:
     ).prefetch_related(
         Prefetch(
             "attempts",
-            queryset=QuizAttempt.objects.select_related("version").prefetch_related(
+            queryset=QuizAttempt.objects.select_related("version", "draw").prefetch_related(
                 Prefetch(
                     "answers",
                     queryset=Answer.objects.select_related("question", "choice").prefetch_related(
@@ -105,6 +159,8 @@ def _material_floors(module_ids) -> dict[int, int]:
 
 def _record(assignment: Assignment, floor: int) -> LearningRecord:
     attempts = sorted(assignment.attempts.all(), key=lambda a: a.submitted_at, reverse=True)
+    for attempt in attempts:
+        attempt.shown = _as_shown(attempt, attempt.answers.all())
     acknowledgments = sorted(assignment.acknowledgments.all(), key=lambda a: a.acknowledged_at, reverse=True)
     acknowledgment = acknowledgments[0] if acknowledgments else None
     return LearningRecord(
@@ -113,7 +169,7 @@ def _record(assignment: Assignment, floor: int) -> LearningRecord:
         acknowledgment=acknowledgment,
         acknowledged_earlier_version=bool(acknowledgment and acknowledgment.version.number < floor),
         events=_events(assignment, attempts, acknowledgments),
-        missed=_missed_questions(attempts),
+        concepts=_concepts(attempts),
     )
 
 
@@ -137,17 +193,50 @@ def _events(assignment, attempts, acknowledgments) -> list[Event]:
     return sorted(events, key=lambda event: event.at)
 
 
-def _missed_questions(attempts) -> list[MissedQuestion]:
-    """Every question answered wrong in any attempt, most often missed first: the
-    talking points of the visit."""
-    missed: dict[int, MissedQuestion] = {}
+def answers_as_shown(attempt: QuizAttempt) -> list[ShownAnswer]:
+    """The attempt's questions and choices in the order the patient saw them (two queries)."""
+    answers = attempt.answers.select_related("question", "choice").prefetch_related("question__choices")
+    return _as_shown(attempt, answers)
+
+
+def _as_shown(attempt: QuizAttempt, answers) -> list[ShownAnswer]:
+    """In the stored draw's order; attempts from before question banks asked every
+    question with its choices in file order, which is what those patients saw."""
+    answers = {answer.question_id: answer for answer in answers}
+    if attempt.draw_id:
+        layout = attempt.draw.layout
+    else:
+        questions = sorted((a.question for a in answers.values()), key=lambda q: q.position)
+        layout = [
+            [q.pk, [c.pk for c in sorted(q.choices.all(), key=lambda c: c.position)]] for q in questions
+        ]
+    shown = []
+    for number, (question_id, choice_ids) in enumerate(layout, 1):
+        answer = answers[question_id]
+        by_id = {choice.pk: choice for choice in answer.question.choices.all()}
+        shown.append(
+            ShownAnswer(
+                number=number,
+                question=answer.question,
+                choices=[by_id[choice_id] for choice_id in choice_ids],
+                chosen=by_id[answer.choice_id],
+                is_correct=answer.is_correct,
+                section_title=attempt.version.sections.get(answer.question.section, ""),
+            )
+        )
+    return shown
+
+
+def _concepts(attempts) -> list[ConceptResult]:
+    """Per concept, the latest answer that asked it and how often it was missed.
+    `attempts` come newest first, each with `shown`."""
+    results: dict[str, ConceptResult] = {}
     for attempt in attempts:
-        for answer in attempt.answers.all():
-            if answer.is_correct:
-                continue
-            if answer.question_id in missed:
-                missed[answer.question_id].times += 1
-            else:
-                right = next(c for c in answer.question.choices.all() if c.is_correct)
-                missed[answer.question_id] = MissedQuestion(answer.question, right)
-    return sorted(missed.values(), key=lambda m: (-m.times, m.question.position))
+        for shown in attempt.shown:
+            key = shown.question.concept_key
+            if key not in results:
+                label = attempt.version.concepts.get(shown.question.concept) or shown.question.text
+                results[key] = ConceptResult(key=key, label=label, latest=shown)
+            results[key].times_asked += 1
+            results[key].times_missed += not shown.is_correct
+    return list(results.values())

@@ -5,17 +5,16 @@ ValidationError, with a message a page can show, before writing anything wrong.
 """
 
 import datetime
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Exists, Max, Q, Subquery
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from education import content
+from education import content, quiz
 from education.models import (
     Acknowledgment,
     Answer,
@@ -25,6 +24,7 @@ from education.models import (
     ModuleVersion,
     Question,
     QuizAttempt,
+    QuizDraw,
 )
 
 ACKNOWLEDGMENT_STATEMENT = (
@@ -90,11 +90,20 @@ def _create_version(module: Module, source: content.ModuleSource) -> ModuleVersi
         reviewer=source.reviewer,
         reviewed_on=source.reviewed_on,
         pass_mark=source.pass_mark,
+        reveal_answers_after_fails=source.reveal_answers_after_fails,
+        concepts=source.concepts,
+        sections=source.sections,
         # The first version has nothing before it to supersede.
         material_change=source.material_change or last_number == 0,
     )
     for position, question_source in enumerate(source.questions, 1):
-        question = Question.objects.create(version=version, position=position, text=question_source.text)
+        question = Question.objects.create(
+            version=version,
+            position=position,
+            text=question_source.text,
+            concept=question_source.concept,
+            section=question_source.section,
+        )
         Choice.objects.bulk_create(
             Choice(
                 question=question,
@@ -214,68 +223,138 @@ def _require_active(assignment: Assignment) -> None:
 STALE_QUIZ = "This module was updated while you had it open. Please read the new version and try again."
 
 
-def _require_current(assignment: Assignment, version: ModuleVersion) -> None:
-    if assignment.module.current_version_id != version.pk:
+def _require_current(assignment: Assignment, version_id: int) -> None:
+    if assignment.module.current_version_id != version_id:
         raise ValidationError(STALE_QUIZ)
 
 
 # Quizzes -------------------------------------------------------------------------------
 
 
+def issue_draw(*, assignment: Assignment) -> tuple[QuizDraw, list[Question]]:
+    """The questions to show on the quiz page, and their stored draw.
+
+    An issued draw that has not been answered is shown again, so reloading the page does
+    not deal new questions until an easy set comes up. Otherwise a new draw covers several
+    concepts and is never exactly the previous set (three queries at most, whatever the
+    bank's size: the latest draw, the bank, the insert)."""
+    version = assignment.module.current_version
+    latest = assignment.draws.select_related("attempt").first()
+    bank = _bank(version)
+    if latest and latest.version_id == version.pk and not hasattr(latest, "attempt"):
+        return latest, _as_shown(latest, bank)
+    previous = frozenset(latest.question_ids) if latest else frozenset()
+    question_ids = quiz.draw_questions({q.pk: q.concept_key for q in bank.values()}, previous)
+    layout = [
+        [question_id, quiz.shuffled([c.pk for c in bank[question_id].bank_choices])]
+        for question_id in question_ids
+    ]
+    draw = QuizDraw.objects.create(assignment=assignment, version=version, layout=layout)
+    return draw, _as_shown(draw, bank)
+
+
+def drawn_questions(draw: QuizDraw) -> list[Question]:
+    """The draw's questions in the order shown, each with `shown_choices` (one query)."""
+    return _as_shown(draw, _bank(draw.version_id, only=draw.question_ids))
+
+
+def _bank(version, only=None) -> dict[int, Question]:
+    """Questions by id with their choices as `bank_choices`, read in one query."""
+    choices = Choice.objects.filter(question__version=version).select_related("question")
+    if only is not None:
+        choices = choices.filter(question__in=only)
+    bank: dict[int, Question] = {}
+    for choice in choices.order_by("question__position", "position"):
+        question = bank.setdefault(choice.question_id, choice.question)
+        question.__dict__.setdefault("bank_choices", []).append(choice)
+        choice.question = question
+    return bank
+
+
+def _as_shown(draw: QuizDraw, bank: dict[int, Question]) -> list[Question]:
+    questions = []
+    for question_id, choice_ids in draw.layout:
+        question = bank[question_id]
+        by_id = {choice.pk: choice for choice in question.bank_choices}
+        question.shown_choices = [by_id[choice_id] for choice_id in choice_ids]
+        questions.append(question)
+    return questions
+
+
 def submit_quiz(
     *,
     assignment: Assignment,
-    version: ModuleVersion,
+    draw: QuizDraw,
     answers: dict[int, int],
-    submission_key: uuid.UUID,
+    questions: list[Question] | None = None,
 ) -> QuizAttempt:
-    """Score and record one attempt: `answers` maps question id to choice id.
+    """Score and record the answers to one draw: `answers` maps question id to choice id.
+    `questions` are the draw's, as `drawn_questions` returns them (read again if not given).
 
-    The same `submission_key` twice returns the first attempt and records nothing, so
-    a double click or a resubmitted page counts once."""
-    earlier = QuizAttempt.objects.filter(assignment=assignment, submission_key=submission_key).first()
-    if earlier:
-        return earlier
+    The draw must have been issued for this assignment and be unanswered; answering it a
+    second time returns the first attempt and records nothing."""
+    if draw.assignment_id != assignment.pk:
+        raise ValidationError(UNKNOWN_DRAW)
+    if hasattr(draw, "attempt"):
+        return draw.attempt
     _require_active(assignment)
-    _require_current(assignment, version)
-    chosen = _checked_choices(version, answers)
+    _require_current(assignment, draw.version_id)
+    chosen = _checked_choices(questions or drawn_questions(draw), answers)
     correct = sum(1 for choice in chosen if choice.is_correct)
     score = round(100 * correct / len(chosen))
+    passed = score >= assignment.module.current_version.pass_mark
     try:
         with transaction.atomic():
             attempt = QuizAttempt.objects.create(
                 assignment=assignment,
-                version=version,
-                submission_key=submission_key,
+                version_id=draw.version_id,
+                draw=draw,
+                submission_key=draw.code,
                 correct_count=correct,
                 question_count=len(chosen),
                 score=score,
-                passed=score >= version.pass_mark,
+                passed=passed,
             )
             Answer.objects.bulk_create(
                 Answer(attempt=attempt, question_id=c.question_id, choice=c, is_correct=c.is_correct)
                 for c in chosen
             )
-            complete_if_done(assignment=assignment)
+            if passed:
+                complete_if_done(assignment=assignment)
     except IntegrityError:
         # The same page submitted twice at the same moment: the other request recorded it.
-        return QuizAttempt.objects.get(assignment=assignment, submission_key=submission_key)
+        return QuizAttempt.objects.get(draw=draw)
     return attempt
 
 
-def _checked_choices(version: ModuleVersion, answers: dict[int, int]) -> list[Choice]:
-    """One choice per question of `version`, each belonging to its own question."""
-    question_ids = set(version.questions.values_list("pk", flat=True))
-    if set(answers) != question_ids:
+UNKNOWN_DRAW = "This quiz page is no longer valid. Here is a new set of questions."
+
+
+def _checked_choices(questions: list[Question], answers: dict[int, int]) -> list[Choice]:
+    """One choice per drawn question, each one of the choices shown for that question."""
+    if set(answers) != {question.pk for question in questions}:
         raise ValidationError("Please answer every question.")
-    by_id = Choice.objects.filter(question__version=version).in_bulk(answers.values())
     chosen = []
-    for question_id, choice_id in answers.items():
-        choice = by_id.get(choice_id)
-        if choice is None or choice.question_id != question_id:
+    for question in questions:
+        choice = next((c for c in question.shown_choices if c.pk == answers[question.pk]), None)
+        if choice is None:
             raise ValidationError("One of the answers does not belong to its question.")
         chosen.append(choice)
     return chosen
+
+
+def answers_revealed(attempt: QuizAttempt) -> bool:
+    """Whether the result page may show the right answers (one query unless passed)."""
+    if attempt.passed:
+        return True
+    tally = attempt.assignment.attempts.aggregate(
+        passed=Count("pk", filter=Q(passed=True)), failed=Count("pk", filter=Q(passed=False))
+    )
+    return quiz.answers_revealed(
+        passed_any=tally["passed"] > 0,
+        failed_count=tally["failed"],
+        reveal_after_fails=attempt.version.reveal_answers_after_fails,
+    )
 
 
 # Acknowledgments --------------------------------------------------------------------------
@@ -300,7 +379,7 @@ def acknowledge(
     if earlier:
         return earlier
     _require_active(assignment)
-    _require_current(assignment, version)
+    _require_current(assignment, version.pk)
     if not names_match(typed_name, assignment.patient.full_name):
         raise ValidationError({"typed_name": "Type your full name exactly as it is on your account."})
     try:
@@ -346,11 +425,27 @@ def progress(assignment: Assignment) -> Progress:
 
 
 def complete_if_done(*, assignment: Assignment) -> bool:
-    """Mark the assignment complete once the counting version is acknowledged and its
-    quiz passed, in either order. The conditional update makes it happen once."""
-    if not progress(assignment).done:
-        return False
+    """Mark the assignment complete once a counting version is acknowledged and its quiz
+    passed, in either order: one conditional UPDATE, so it happens once and costs one query."""
     now = timezone.now()
-    if Assignment.objects.open().filter(pk=assignment.pk).update(completed_at=now):
+    module_id = assignment.module_id
+    acknowledged = _counting(Acknowledgment.objects.filter(assignment=assignment.pk), module_id)
+    passed = _counting(QuizAttempt.objects.filter(assignment=assignment.pk, passed=True), module_id)
+    completed = (
+        Assignment.objects.open()
+        .filter(Exists(acknowledged), Exists(passed), pk=assignment.pk)
+        .update(completed_at=now)
+    )
+    if completed:
         assignment.completed_at = now
-    return True
+    return bool(completed)
+
+
+def _counting(records, module_id):
+    """`records` (acknowledgments or attempts) on the newest material version or later."""
+    floor = (
+        ModuleVersion.objects.filter(module=module_id, material_change=True)
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    return records.filter(version__number__gte=Subquery(floor))

@@ -1,5 +1,3 @@
-import uuid
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -8,9 +6,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.access import patient_required
 from accounts.forms import add_service_errors, posted_data
 from education import services
-from education.access import get_assignment_for_patient, get_attempt_for_patient
+from education.access import find_issued_draw, get_assignment_for_patient, get_attempt_for_patient
 from education.forms import AcknowledgmentForm, QuizForm
 from education.models import Assignment
+from education.selectors import answers_as_shown
 
 
 @patient_required
@@ -38,26 +37,35 @@ def reader(request, code):
 @require_http_methods(["GET", "POST"])
 def quiz(request, code):
     assignment = get_assignment_for_patient(request, code)
-    version = assignment.module.current_version
-    if request.method == "POST" and request.POST.get("version") != str(version.pk):
+    if request.method == "GET":
+        draw, questions = services.issue_draw(assignment=assignment)
+        return _quiz_page(request, assignment, QuizForm(draw=draw, questions=questions))
+    draw = find_issued_draw(assignment, request.POST.get("draw"))
+    if draw is None:
+        messages.error(request, services.UNKNOWN_DRAW)
+        return redirect("education:quiz", code=assignment.code)
+    if hasattr(draw, "attempt"):
+        messages.info(request, "You already sent these answers. Here is what they showed.")
+        return redirect("education:quiz_result", code=draw.attempt.code)
+    if draw.version_id != assignment.module.current_version_id:
         messages.warning(request, services.STALE_QUIZ)
         return redirect("education:reader", code=assignment.code)
-    questions = list(version.questions.prefetch_related("choices"))
-    initial = {"submission_key": uuid.uuid4()}
-    form = QuizForm(posted_data(request), initial=initial, version=version, questions=questions)
-    if request.method == "POST" and form.is_valid():
+    questions = services.drawn_questions(draw)
+    form = QuizForm(request.POST, draw=draw, questions=questions)
+    if form.is_valid():
         try:
             attempt = services.submit_quiz(
-                assignment=assignment,
-                version=version,
-                answers=form.answers(),
-                submission_key=form.cleaned_data["submission_key"],
+                assignment=assignment, draw=draw, answers=form.answers(), questions=questions
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             return redirect("education:quiz_result", code=attempt.code)
-    context = {"assignment": assignment, "version": version, "form": form}
+    return _quiz_page(request, assignment, form)
+
+
+def _quiz_page(request, assignment, form):
+    context = {"assignment": assignment, "version": assignment.module.current_version, "form": form}
     return render(request, "education/quiz.html", context)
 
 
@@ -65,11 +73,11 @@ def quiz(request, code):
 @require_GET
 def quiz_result(request, code):
     attempt = get_attempt_for_patient(request, code)
-    answers = attempt.answers.select_related("question", "choice").prefetch_related("question__choices")
     context = {
         "attempt": attempt,
         "assignment": attempt.assignment,
-        "answers": answers,
+        "answers": answers_as_shown(attempt),
+        "revealed": services.answers_revealed(attempt),
         "progress": services.progress(attempt.assignment),
     }
     return render(request, "education/quiz_result.html", context)

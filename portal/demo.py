@@ -2,7 +2,6 @@
 
 import math
 import random
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -12,8 +11,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import CONTENT_EDITORS_GROUP, Clinic, Membership, User
+from education import quiz
 from education import services as education_services
-from education.models import Acknowledgment, Answer, Assignment, Module, Question, QuizAttempt
+from education.models import Acknowledgment, Answer, Assignment, Module, Question, QuizAttempt, QuizDraw
 from portal.models import FollowUpVisit
 
 DEMO_CLINIC_NAME = "Riverside Demo Clinic"
@@ -196,6 +196,7 @@ class LearningHistory:
             attempts += self._attempts(assignment, pick)
             if assignment.completed_at:
                 acknowledgments.append(self._acknowledgment(assignment))
+        QuizDraw.objects.bulk_create(attempt.draw for attempt in attempts)
         attempts = QuizAttempt.objects.bulk_create(attempts)
         Answer.objects.bulk_create(answer for attempt in attempts for answer in attempt.demo_answers)
         Acknowledgment.objects.bulk_create(acknowledgments)
@@ -232,15 +233,24 @@ class LearningHistory:
         else:
             outcomes = [False] if pick.random() < 0.5 else []
         version = self.versions[assignment.module_id]
-        return [
-            self._attempt(
-                assignment, version, assignment.opened_at + timedelta(minutes=10 * (n + 1)), passed, pick
-            )
-            for n, passed in enumerate(outcomes)
-        ]
+        attempts, previous = [], frozenset()
+        for n, passed in enumerate(outcomes):
+            when = assignment.opened_at + timedelta(minutes=10 * (n + 1))
+            attempts.append(self._attempt(assignment, version, when, passed, pick, previous))
+            previous = frozenset(attempts[-1].draw.question_ids)
+        return attempts
 
-    def _attempt(self, assignment, version, when, passed, pick):
-        questions = self.questions[version.pk]
+    def _attempt(self, assignment, version, when, passed, pick, previous):
+        """An attempt on a draw from the bank, as a patient would have been dealt it."""
+        bank = {question.pk: question for question in self.questions[version.pk]}
+        drawn = quiz.draw_questions({pk: q.concept_key for pk, q in bank.items()}, previous, rng=pick)
+        draw = QuizDraw(
+            assignment=assignment,
+            version=version,
+            layout=[[pk, quiz.shuffled([c.pk for c in bank[pk].choices.all()], rng=pick)] for pk in drawn],
+            issued_at=when - timedelta(minutes=5),
+        )
+        questions = [bank[pk] for pk in drawn]
         allowed_wrong = len(questions) - math.ceil(len(questions) * version.pass_mark / 100)
         wrong_count = (
             pick.randint(0, allowed_wrong) if passed else pick.randint(allowed_wrong + 1, len(questions))
@@ -259,7 +269,8 @@ class LearningHistory:
         attempt = QuizAttempt(
             assignment=assignment,
             version=version,
-            submission_key=uuid.UUID(int=pick.getrandbits(128)),
+            draw=draw,
+            submission_key=draw.code,
             submitted_at=when,
             correct_count=correct,
             question_count=len(questions),

@@ -61,15 +61,28 @@ def _module_section(record, styles):
         )
     )
     section = [Paragraph(escape(record.assignment.module.title), styles["Heading3"]), table]
-    if record.missed:
-        section.append(Paragraph("Talking points (questions missed)", styles["Heading4"]))
-        for missed in record.missed:
-            times = f" (missed {missed.times} times)" if missed.times > 1 else ""
-            right = missed.right_choice
+    section.append(Paragraph(escape(_quiz_tries(record)), styles["Normal"]))
+    if record.still_missed:
+        section.append(Paragraph("Talking points: safety points not yet shown", styles["Heading4"]))
+        for concept in record.still_missed:
+            times = f" (missed {concept.times_missed} times)" if concept.times_missed > 1 else ""
+            latest = concept.latest
             text = (
-                f"<b>{escape(missed.question.text)}</b>{times}<br/>"
-                f"Right answer: {escape(right.text)}. {escape(right.explanation)}"
+                f"<b>{escape(concept.label)}</b>{times}<br/>"
+                f"Asked: “{escape(latest.question.text)}” Chose {latest.chosen_letter}: "
+                f"“{escape(latest.chosen.text)}”.<br/>"
+                f"Right answer: \u201c{escape(latest.right_choice.text)}\u201d"
             )
             section.append(Paragraph(text, styles["Normal"]))
+    if record.mastered:
+        shown = "; ".join(concept.label for concept in record.mastered)
+        section.append(Paragraph(f"<b>Shown:</b> {escape(shown)}", styles["Normal"]))
     section.append(Spacer(1, 5 * mm))
     return section
+
+
+def _quiz_tries(record) -> str:
+    tries = len(record.attempts)
+    if record.attempts_to_pass:
+        return f"Passed on attempt {record.attempts_to_pass} of {tries}."
+    return f"Not passed yet after {tries} attempt{'s' if tries != 1 else ''}." if tries else "No quiz yet."

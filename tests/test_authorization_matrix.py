@@ -149,14 +149,9 @@ class AuthorizationMatrixTests(PortalTestCase):
         cls.a_assignment = Assignment.objects.create(
             patient=cls.pat, module=module, assigned_by=cls.alice, due_date=timezone.localdate()
         )
-        version = module.current_version
-        answers = {q.pk: q.choices.filter(is_correct=True).get().pk for q in version.questions.all()}
-        cls.a_attempt = services.submit_quiz(
-            assignment=cls.a_assignment,
-            version=version,
-            answers=answers,
-            submission_key="6f1e2c1e-5c57-4f6e-9a50-0c3f7a1b2c3d",
-        )
+        draw, questions = services.issue_draw(assignment=cls.a_assignment)
+        answers = {q.pk: next(c.pk for c in q.shown_choices if c.is_correct) for q in questions}
+        cls.a_attempt = services.submit_quiz(assignment=cls.a_assignment, draw=draw, answers=answers)
         cls.a_visit = VisitFactory(patient=cls.pat, clinician=cls.alice, in_days=3)
         cls.ivy = account_services.invite_patient(
             clinician=cls.alice, clinic=cls.riverside, full_name="Ivy Invited", email="ivy@example.org"

@@ -1,14 +1,13 @@
 import datetime
 import shutil
 import tempfile
-import uuid
 from pathlib import Path
 
 from django.urls import reverse
 
 from education import services
 from education.content import CONTENT_DIR
-from education.models import Assignment, Module
+from education.models import Assignment, Module, QuizDraw
 from tests.base import PortalTestCase
 
 
@@ -38,23 +37,37 @@ class EducationTestCase(PortalTestCase):
     def url(self, name, assignment=None):
         return reverse(f"education:{name}", args=[(assignment or self.assignment).code])
 
-    @staticmethod
-    def answers(version, right=None):
-        """A quiz form's POST data: the right choice for the first `right` questions
-        (all of them by default), a wrong one for the rest."""
-        questions = list(version.questions.prefetch_related("choices"))
+    def answers(self, assignment=None, right=None, positions=None):
+        """A quiz form's POST data for the draw the quiz page would show now (Pat's sleep
+        module by default), or for a draw of the questions at `positions` of the bank: the
+        right choice for the first `right` questions (all of them by default), a wrong one
+        for the rest."""
+        assignment = assignment or self.assignment
+        assignment.module.refresh_from_db()
+        if positions:
+            draw = self.fixed_draw(assignment, positions)
+            questions = services.drawn_questions(draw)
+        else:
+            draw, questions = services.issue_draw(assignment=assignment)
         right = len(questions) if right is None else right
-        data = {"submission_key": str(uuid.uuid4()), "version": str(version.pk)}
+        data = {"draw": str(draw.code)}
         for number, question in enumerate(questions):
-            choices = list(question.choices.all())
-            pick = next(c for c in choices if c.is_correct == (number < right))
+            pick = next(c for c in question.shown_choices if c.is_correct == (number < right))
             data[f"question_{question.pk}"] = str(pick.pk)
         return data
 
+    @staticmethod
+    def fixed_draw(assignment, positions):
+        """A draw of the bank's questions at `positions`, choices in file order, issued as
+        the quiz page would have issued it: for tests that need to know what was asked."""
+        version = assignment.module.current_version
+        questions = {q.position: q for q in version.questions.prefetch_related("choices")}
+        layout = [[questions[n].pk, [c.pk for c in questions[n].choices.all()]] for n in positions]
+        return QuizDraw.objects.create(assignment=assignment, version=version, layout=layout)
+
     def pass_quiz(self, assignment=None):
         assignment = assignment or self.assignment
-        assignment.module.refresh_from_db()
-        return self.client.post(self.url("quiz", assignment), self.answers(assignment.module.current_version))
+        return self.client.post(self.url("quiz", assignment), self.answers(assignment))
 
     def acknowledge(self, assignment=None, name="Pat Patient"):
         return self.client.post(self.url("acknowledge", assignment), {"confirm": "on", "typed_name": name})

@@ -20,13 +20,18 @@ class SanitisingTests(SimpleTestCase):
         self.assertNotIn("javascript:", html.lower())
         self.assertIn("Click me", html)
 
+    def test_only_headings_keep_an_id_and_no_handler_survives_on_them(self):
+        html = render_markdown('<h2 id="x" onclick="alert(1)">Hi</h2><p id="y">Text</p>')
+        self.assertIn('<h2 id="x">Hi</h2>', html)
+        self.assertIn("<p>Text</p>", html)
+
     def test_iframes_are_removed(self):
         html = render_markdown('<iframe src="https://example.org/"></iframe>Text')
         self.assertNotIn("<iframe", html)
 
     def test_ordinary_markdown_survives(self):
         html = render_markdown("## Heading\n\n- one\n- **two**\n\n[Poison Help](tel:18002221222)")
-        self.assertIn("<h2>Heading</h2>", html)
+        self.assertIn('<h2 id="heading">Heading</h2>', html)  # the anchor a quiz result links to
         self.assertIn("<strong>two</strong>", html)
         self.assertIn('href="tel:18002221222"', html)
         self.assertIn('rel="noopener noreferrer"', html)

@@ -48,7 +48,7 @@ class NewVersionTests(EducationTestCase):
         self.assertNotEqual(first, second)
 
     def test_a_quiz_page_opened_before_an_update_is_refused_and_records_nothing(self):
-        stale_answers = self.answers(self.sleep.current_version)
+        stale_answers = self.answers()
         publish_edit("sleep-medicines", *CHANGE)
         response = self.client.post(self.url("quiz"), stale_answers, follow=True)
         self.assertRedirects(response, self.url("reader"))

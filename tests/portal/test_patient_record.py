@@ -16,7 +16,7 @@ class PatientRecordTests(EducationTestCase):
     def setUp(self):
         self.sign_in(self.pat)
         self.client.get(self.url("reader"))
-        self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=3))
+        self.client.post(self.url("quiz"), self.answers(right=3, positions=[2, 4, 6, 8, 10]))
         self.acknowledge()
         self.sign_in(self.alice)
 
@@ -33,11 +33,16 @@ class PatientRecordTests(EducationTestCase):
         ):
             self.assertContains(response, text)
 
-    def test_it_shows_every_answer_and_the_missed_questions_with_the_right_answer(self):
+    def test_it_shows_every_answer_as_shown_and_the_missed_concepts_with_the_right_answer(self):
         response = self.page()
-        self.assertContains(response, "<strong>wrong</strong>", count=2)
-        self.assertContains(response, "Right answer: For a short time, with a check-in")
-        self.assertContains(response, "Right. Sleep medicines are meant for short-term use")
+        self.assertContains(response, "← chosen, right", count=3)
+        self.assertContains(response, "← chosen, wrong", count=2)
+        version = self.sleep.current_version
+        for position in (8, 10):  # the two answered wrong
+            question = version.questions.get(position=position)
+            right = question.choices.get(is_correct=True)
+            self.assertContains(response, version.concepts[question.concept])
+            self.assertContains(response, f"Right answer: “{right.text}” {right.explanation}", html=False)
 
     def test_a_completed_module_shows_when_an_earlier_version_was_acknowledged(self):
         self.sign_in(self.pat)

@@ -11,13 +11,18 @@ from tests.education.base import EducationTestCase
 from tests.factories import PatientFactory, VisitFactory
 
 
+# Positions in the sleep bank of five questions with five different concepts.
+ONE_PER_CONCEPT = [1, 3, 5, 7, 9]
+
+
 class VisitSummaryTestCase(EducationTestCase):
     def setUp(self):
         self.breathing = Module.objects.get(slug="breathing-and-interactions")
         self.not_started = self.assign(self.pat, self.breathing)
         self.sign_in(self.pat)
-        self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=2))
-        self.client.post(self.url("quiz"), self.answers(self.sleep.current_version, right=4))
+        # The same five questions, one per concept: three missed, then only the fifth.
+        self.client.post(self.url("quiz"), self.answers(right=2, positions=ONE_PER_CONCEPT))
+        self.client.post(self.url("quiz"), self.answers(right=4, positions=ONE_PER_CONCEPT))
         self.acknowledge()
         self.sign_in(self.alice)
         self.visit = VisitFactory(
@@ -37,9 +42,29 @@ class VisitSummaryTests(VisitSummaryTestCase):
         self.assertContains(response, "version 1 on")
         self.assertContains(response, '<dd class="col-sm-9">80%</dd>', html=True)  # best
         self.assertContains(response, "80% on")  # latest
-        self.assertContains(response, "(missed 2 times)")  # question 5, wrong in both attempts
-        self.assertContains(response, "Right. Depression, pain, sleep apnea and alcohol")
         self.assertContains(response, "not opened, quiz not passed, not acknowledged")
+
+    def test_talking_points_are_the_concepts_not_yet_shown_with_what_was_asked_and_chosen(self):
+        records = self.client.get(self.summary_url()).context["records"]
+        sleep = next(record for record in records if record.assignment == self.assignment)
+        version = self.sleep.current_version
+        missed_twice = version.questions.get(position=9)
+        self.assertEqual([c.key for c in sleep.still_missed], [missed_twice.concept])
+        response = self.client.get(self.summary_url())
+        self.assertContains(response, version.concepts[missed_twice.concept])
+        self.assertContains(response, "(missed 2 times)")
+        self.assertContains(response, missed_twice.text)
+        wrong_choice = missed_twice.choices.filter(is_correct=False).first()
+        self.assertContains(response, f"“{wrong_choice.text}”")
+        self.assertContains(response, "Passed on attempt 2 of 2.")
+
+    def test_a_concept_missed_once_and_answered_right_since_is_not_a_talking_point(self):
+        records = self.client.get(self.summary_url()).context["records"]
+        sleep = next(record for record in records if record.assignment == self.assignment)
+        version = self.sleep.current_version
+        recovered = {version.questions.get(position=n).concept for n in (5, 7)}
+        self.assertTrue(recovered <= {c.key for c in sleep.mastered})
+        self.assertFalse(recovered & {c.key for c in sleep.still_missed})
 
     def test_it_shows_the_visit_time_in_the_clinics_time_zone(self):
         self.assertContains(
