@@ -10,7 +10,6 @@ from education.models import Module
 from tests.education.base import EducationTestCase
 from tests.factories import PatientFactory, VisitFactory
 
-
 # Positions in the sleep bank of five questions with five different concepts.
 ONE_PER_CONCEPT = [1, 3, 5, 7, 9]
 
