@@ -348,11 +348,11 @@ def answers_revealed(attempt: QuizAttempt) -> bool:
     if attempt.passed:
         return True
     tally = attempt.assignment.attempts.aggregate(
-        passed=Count("pk", filter=Q(passed=True)), failed=Count("pk", filter=Q(passed=False))
+        passes=Count("pk", filter=Q(passed=True)), fails=Count("pk", filter=Q(passed=False))
     )
     return quiz.answers_revealed(
-        passed_any=tally["passed"] > 0,
-        failed_count=tally["failed"],
+        passed_any=tally["passes"] > 0,
+        failed_count=tally["fails"],
         reveal_after_fails=attempt.version.reveal_answers_after_fails,
     )
 

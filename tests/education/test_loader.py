@@ -196,3 +196,92 @@ class RefusingBadFilesTests(LibraryCopyMixin, TestCase):
         with self.assertRaisesMessage(CommandError, "Nothing was loaded"):
             call_command("load_modules", "--from", str(self.library), stdout=StringIO())
         self.assertFalse(Module.objects.exists())
+
+
+def bank_toml(questions=12, concepts=6, choices=4, longest_right=0, throwaway=None, section=None):
+    """A quiz.toml for the sleep module, valid unless told otherwise: `longest_right`
+    questions whose right answer is the longest choice, a `throwaway` choice text in
+    question 1, a `section` that is not the module's."""
+    lines = ["[concepts]"] + [f'point-{n} = "Safety point {n}"' for n in range(concepts)]
+    for number in range(questions):
+        lines += [
+            "[[questions]]",
+            f'concept = "point-{number % concepts}"',
+            f'section = "{section or "what-this-lesson-is-about"}"',
+            f'text = "Question {number + 1}?"',
+        ]
+        for letter in "ABCDEFG"[:choices]:
+            right = letter == "A"
+            text = "A believable but wrong choice"
+            if right:
+                text = "The right choice, said at length" if number < longest_right else "The right one"
+            if number == 0 and letter == "B" and throwaway:
+                text = throwaway
+            lines += ["[[questions.choices]]", f'text = "{text}"', f'explanation = "Why {letter}."']
+            lines += ["correct = true"] if right else []
+    return "\n".join(lines) + "\n"
+
+
+class RefusingWeakQuizBanksTests(LibraryCopyMixin, TestCase):
+    def write_bank(self, **options):
+        path = self.library / "sleep-medicines" / "quiz.toml"
+        path.write_text(bank_toml(**options))
+        return path
+
+    def test_a_valid_bank_loads(self):
+        self.write_bank(longest_right=4)  # 4 of 12 is a third: allowed
+        self.load()
+        self.assertEqual(Module.objects.get(slug="sleep-medicines").current_version.questions.count(), 12)
+
+    def test_the_right_answer_longest_in_more_than_40_percent_of_questions(self):
+        path = self.write_bank(longest_right=5)  # 5 of 12
+        self.assert_refused("the right answer is the longest choice in 5 of 12 questions", path)
+
+    def test_a_tie_for_longest_counts_as_a_cue(self):
+        path = self.library / "sleep-medicines" / "quiz.toml"
+        text = bank_toml().replace('"The right one"', '"A believable but wrong choice"')
+        path.write_text(text)
+        self.assert_refused("longest choice in 12 of 12", path)
+
+    def test_throwaway_distractors(self):
+        for throwaway in (
+            "None of these",
+            "All of the above",
+            "Nothing much",
+            "They have nothing to do with sleep",
+        ):
+            path = self.write_bank(throwaway=throwaway)
+            self.assert_refused("question 1, choice B is a throwaway", path)
+
+    def test_fewer_than_ten_questions(self):
+        path = self.write_bank(questions=9, concepts=5)
+        self.assert_refused("the bank has 9 [[questions]]; it needs at least 10", path)
+
+    def test_three_or_five_choices(self):
+        for choices in (3, 5):
+            path = self.write_bank(choices=choices)
+            self.assert_refused("question 1 must have exactly 4 choices", path)
+
+    def test_fewer_than_four_concepts(self):
+        path = self.write_bank(concepts=3)
+        self.assert_refused("the questions check 3 concept(s); an attempt needs at least 4", path)
+
+    def test_a_concept_that_no_question_checks(self):
+        path = self.library / "sleep-medicines" / "quiz.toml"
+        path.write_text(bank_toml().replace("[concepts]", '[concepts]\nforgotten = "Never asked"'))
+        self.assert_refused("no question checks concept(s) forgotten", path)
+
+    def test_a_question_whose_concept_is_not_listed(self):
+        path = self.library / "sleep-medicines" / "quiz.toml"
+        path.write_text(bank_toml().replace('concept = "point-0"', 'concept = "point-9"', 1))
+        self.assert_refused("question 1: concept 'point-9' is not in [concepts]", path)
+
+    def test_a_section_that_is_not_a_heading_of_the_module(self):
+        path = self.write_bank(section="how-to-cook")
+        self.assert_refused("question 1: section 'how-to-cook' is not a heading of the module", path)
+
+    def test_a_reveal_setting_out_of_range(self):
+        path = self.edit(
+            "sleep-medicines", "module.md", "pass_mark = 80", "pass_mark = 80\nreveal_answers_after_fails = 0"
+        )
+        self.assert_refused("reveal_answers_after_fails must be a whole number from 1 to 10", path)
