@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.models import Clinic, User
 from education import services
-from education.models import Module
+from education.models import Choice, Module
 from tests.factories import PASSWORD, ClinicFactory, ClinicianFactory, PatientFactory
 
 
@@ -33,13 +33,27 @@ def clinic_with_a_patient(modules=("driving-and-machinery",)) -> Setup:
     return Setup(clinic, alice, pat)
 
 
-def right_choices(module_slug):
-    """The right answer's text for each question of the module, in order."""
-    version = Module.objects.get(slug=module_slug).current_version
-    return [
-        next(c.text for c in question.choices.all() if c.is_correct)
-        for question in version.questions.prefetch_related("choices")
-    ]
+def shown_quiz(page) -> list[tuple[str, list[tuple[int, bool]]]]:
+    """The open quiz page's questions in the order shown: each radio group's name with its
+    choices (id, whether right) in the order shown. The draw is random; the page says it."""
+    radios = page.locator("input[type=radio]").evaluate_all("els => els.map(e => [e.name, e.value])")
+    ids = [int(value) for _, value in radios]
+    right = set(Choice.objects.filter(pk__in=ids, is_correct=True).values_list("pk", flat=True))
+    questions: dict[str, list[tuple[int, bool]]] = {}
+    for name, value in radios:
+        questions.setdefault(name, []).append((int(value), int(value) in right))
+    return list(questions.items())
 
 
-__all__ = ["PASSWORD", "clinic_with_a_patient", "right_choices"]
+def answer_quiz(page, right=None, submit=True):
+    """Answer the questions shown: the first `right` right (all by default), the rest wrong."""
+    questions = shown_quiz(page)
+    right = len(questions) if right is None else right
+    for number, (name, choices) in enumerate(questions):
+        choice = next(pk for pk, is_right in choices if is_right == (number < right))
+        page.locator(f"input[name='{name}'][value='{choice}']").check()
+    if submit:
+        page.get_by_role("button", name="Submit my answers").click()
+
+
+__all__ = ["PASSWORD", "answer_quiz", "clinic_with_a_patient", "shown_quiz"]

@@ -9,7 +9,7 @@ from education.models import Assignment
 from portal import demo
 from portal.models import FollowUpVisit
 from tests.e2e.conftest import PHONE, sign_in
-from tests.e2e.data import right_choices
+from tests.e2e.data import answer_quiz
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -26,13 +26,7 @@ def test_take_screenshots(new_page):
     phone.goto(f"/modules/{assignment.code}/")
     phone.screenshot(path=SCREENSHOTS / "reader-phone.png")
     phone.goto(f"/modules/{assignment.code}/quiz/")
-    answers = right_choices("driving-and-machinery")
-    for index, group in enumerate(phone.locator("fieldset").all()):
-        if index in (1, 3):
-            group.locator("input[type=radio]").first.check()
-        else:
-            group.get_by_label(answers[index], exact=True).check()
-    phone.get_by_role("button", name="Submit my answers").click()
+    answer_quiz(phone, right=3)
     phone.get_by_text("Not passed this time").wait_for()
     phone.screenshot(path=SCREENSHOTS / "quiz-feedback-phone.png", full_page=True)
 

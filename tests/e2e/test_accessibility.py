@@ -12,7 +12,7 @@ from accounts.models import Invitation
 from education.models import Assignment
 from portal import reminders
 from tests.e2e.conftest import PHONE, sign_in
-from tests.e2e.data import PASSWORD, clinic_with_a_patient, right_choices
+from tests.e2e.data import PASSWORD, answer_quiz, clinic_with_a_patient
 from tests.factories import VisitFactory
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -93,11 +93,7 @@ def test_patient_pages_have_no_serious_accessibility_violations(new_page):
 
     def quiz_result(page):
         page.goto(f"/modules/{assignment.code}/quiz/")
-        for answer in right_choices(assignment.module.slug)[:3]:
-            page.get_by_label(answer, exact=True).check()
-        for group in page.locator("fieldset").all()[3:]:
-            group.locator("input[type=radio]").first.check()
-        page.get_by_role("button", name="Submit my answers").click()
+        answer_quiz(page, right=3)
 
     def acknowledgment_with_errors(page):
         page.goto(f"/modules/{assignment.code}/acknowledge/")

@@ -12,6 +12,7 @@ from pathlib import Path
 from django.contrib.messages import get_messages
 from django.test import SimpleTestCase
 from django.urls import reverse
+from django.utils.html import escape
 
 from education import quiz, services
 from education.content import CONTENT_DIR
@@ -150,7 +151,7 @@ class FeedbackPolicyTests(EducationTestCase):
         data = self.answers(right=4, positions=[1, 3, 5, 7, 9])
         response = self.client.post(self.url("quiz"), data, follow=True)
         wrong = QuizAttempt.objects.get().answers.get(is_correct=False).choice
-        self.assertContains(response, wrong.explanation.replace("'", "&#x27;").replace('"', "&quot;"))
+        self.assertContains(response, escape(wrong.explanation))
 
     def test_the_right_answers_appear_after_the_third_failed_attempt_on_every_result(self):
         self.fail()
@@ -372,7 +373,8 @@ class QuizQueryCountTests(EducationTestCase):
 
 class BlindGuessingTests(EducationTestCase):
     """A patient who does not read must not pass: each strategy, 100 attempts per module
-    through the real quiz page, with the draw's random numbers seeded so a run replays."""
+    through the real quiz page, with the draw's random numbers seeded so a run replays.
+    Ties go to the choice shown first."""
 
     ATTEMPTS = 100
     MAX_PASS_RATE = 0.05
@@ -385,6 +387,7 @@ class BlindGuessingTests(EducationTestCase):
             "always the second": lambda choices, rng: choices[1],
             "always the longest": lambda choices, rng: max(choices, key=lambda c: len(c[1])),
             "uniformly random": lambda choices, rng: rng.choice(choices),
+            "test-wise": lambda choices, rng: max(choices, key=lambda c: guess_score(c[1])),
         }
         rates = {}
         for name, pick in strategies.items():
@@ -415,6 +418,16 @@ class BlindGuessingTests(EducationTestCase):
 
     def test_breathing_and_interactions(self):
         self.guess_all("breathing-and-interactions")
+
+
+# What a patient who knows quiz tricks but did not read might go by.
+NAMES_HELP = re.compile(r"care team|prescriber|doctor|pharmacist|nurse|dentist|911|988|poison help", re.I)
+HEDGE = re.compile(r"\b(?:only|because|since|as long as|fine|safe|just)\b", re.I)
+
+
+def guess_score(text: str) -> int:
+    """Prefer a choice that names the care team or an emergency number; avoid hedges."""
+    return bool(NAMES_HELP.search(text)) - bool(HEDGE.search(text))
 
 
 RADIO = re.compile(r'<input type="radio"[^>]*name="(question_\d+)" value="(\d+)"[^>]*id="([^"]+)"')

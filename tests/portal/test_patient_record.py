@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from education.models import Assignment, Module
 from portal.models import FollowUpVisit
@@ -41,8 +42,8 @@ class PatientRecordTests(EducationTestCase):
         for position in (8, 10):  # the two answered wrong
             question = version.questions.get(position=position)
             right = question.choices.get(is_correct=True)
-            self.assertContains(response, version.concepts[question.concept])
-            self.assertContains(response, f"Right answer: “{right.text}” {right.explanation}", html=False)
+            self.assertContains(response, escape(version.concepts[question.concept]))
+            self.assertContains(response, f"Right answer: “{escape(right.text)}” {escape(right.explanation)}")
 
     def test_a_completed_module_shows_when_an_earlier_version_was_acknowledged(self):
         self.sign_in(self.pat)

@@ -4,6 +4,7 @@ import io
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from education.models import Module
@@ -50,11 +51,11 @@ class VisitSummaryTests(VisitSummaryTestCase):
         missed_twice = version.questions.get(position=9)
         self.assertEqual([c.key for c in sleep.still_missed], [missed_twice.concept])
         response = self.client.get(self.summary_url())
-        self.assertContains(response, version.concepts[missed_twice.concept])
+        self.assertContains(response, escape(version.concepts[missed_twice.concept]))
         self.assertContains(response, "(missed 2 times)")
-        self.assertContains(response, missed_twice.text)
+        self.assertContains(response, escape(missed_twice.text))
         wrong_choice = missed_twice.choices.filter(is_correct=False).first()
-        self.assertContains(response, f"“{wrong_choice.text}”")
+        self.assertContains(response, f"“{escape(wrong_choice.text)}”")
         self.assertContains(response, "Passed on attempt 2 of 2.")
 
     def test_a_concept_missed_once_and_answered_right_since_is_not_a_talking_point(self):
@@ -94,9 +95,14 @@ class VisitPdfTests(VisitSummaryTestCase):
             self.sleep.title,
             self.breathing.title,
             "Not started",
-            "Talking points",
+            "Talking points: safety points not yet shown",
+            "Passed on attempt 2 of 2.",
         ):
             self.assertIn(expected, text)
+        missed_twice = self.sleep.current_version.questions.get(position=9)
+        label = self.sleep.current_version.concepts[missed_twice.concept]
+        self.assertIn(" ".join(label.split()[:6]), text)
+        self.assertIn("(missed 2 times)", text)
 
 
 class VisitHeldTests(VisitSummaryTestCase):
