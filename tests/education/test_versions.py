@@ -1,7 +1,7 @@
 from django.db import DatabaseError, connection, transaction
 
 from education import services
-from education.models import Acknowledgment, Answer, QuizAttempt
+from education.models import Acknowledgment, Answer, Choice, Question, QuizAttempt, QuizDraw
 from tests.education.base import EducationTestCase, publish_edit
 from tests.services import postgresql_or_skip
 
@@ -88,3 +88,15 @@ class AppendOnlyOnPostgresqlTests(EducationTestCase):
     def test_the_database_refuses_to_change_published_content(self):
         with self.assertRaisesMessage(DatabaseError, "append-only"), transaction.atomic():
             type(self.sleep.current_version).objects.update(title="Changed")
+
+    def test_the_database_refuses_to_change_a_question_a_choice_or_a_draw(self):
+        self.pass_quiz()
+        services.issue_draw(assignment=self.assignment)  # one not answered, so nothing protects it
+        for change in (
+            lambda: Question.objects.update(concept="changed"),
+            lambda: Choice.objects.filter(is_correct=False).update(is_correct=True),
+            lambda: QuizDraw.objects.update(layout=[]),
+            lambda: QuizDraw.objects.filter(attempt__isnull=True).delete(),
+        ):
+            with self.assertRaisesMessage(DatabaseError, "append-only"), transaction.atomic():
+                change()
