@@ -70,8 +70,8 @@ def _module_section(record, styles):
             text = (
                 f"<b>{escape(concept.label)}</b>{times}<br/>"
                 f"Asked: “{escape(latest.question.text)}” Chose {latest.chosen_letter}: "
-                f"“{escape(latest.chosen.text)}”.<br/>"
-                f"Right answer: \u201c{escape(latest.right_choice.text)}\u201d"
+                f"“{escape(latest.chosen.text)}”<br/>"
+                f"Right answer: “{escape(latest.right_choice.text)}”"
             )
             section.append(Paragraph(text, styles["Normal"]))
     if record.mastered:
