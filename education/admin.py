@@ -30,7 +30,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class VersionInline(ReadOnlyInline):
     model = ModuleVersion
-    fields = ["number", "title", "reading_grade", "word_count", "reviewer", "reviewed_on", "published_at"]
+    fields = ["number", "title", "reading_grade", "smog_grade", "word_count", "reviewed_on", "published_at"]
     show_change_link = True
 
 
@@ -55,10 +55,25 @@ class ModuleAdmin(ReadOnlyAdmin):
 
 @admin.register(ModuleVersion)
 class ModuleVersionAdmin(ReadOnlyAdmin):
-    list_display = ["title", "number", "module", "reading_grade", "word_count", "reviewed_on", "published_at"]
+    list_display = [
+        "title",
+        "number",
+        "module",
+        "reading_grade",
+        "smog_grade",
+        "word_count",
+        "reviewed_on",
+        "content_check_due",
+        "published_at",
+    ]
     list_filter = ["module"]
     list_select_related = ["module"]
     inlines = [QuestionInline]
+
+    @admin.display(boolean=True, description="Content check due")
+    def content_check_due(self, version):
+        """Not checked against its sources for 12 months."""
+        return version.review_due
 
 
 @admin.register(Question)

@@ -1,8 +1,10 @@
 """Reading the module library from files, and refusing what must not be published.
 
 Each module is a folder `education/content/<slug>/` with `module.md` (a TOML header
-between `+++` lines, then the Markdown body) and `quiz.toml`. Parsing touches no database:
-`load_library` in services checks every file first and writes only if all are good.
+between `+++` lines, then the Markdown body) and `quiz.toml`; `sources.toml` beside the
+folders is the registry of what modules may cite. Parsing touches no database:
+`load_library` in services checks every file first and writes only if all are good. Every
+refusal names the file and line: `path:line: what is wrong`.
 """
 
 import datetime
@@ -14,13 +16,22 @@ from pathlib import Path
 
 from django.conf import settings
 
+from education import authoring
 from education.models import Module
 from education.quiz import MIN_CONCEPTS_PER_ATTEMPT
-from education.rendering import body_text, reading_grade, render_markdown, sections, word_count
+from education.rendering import (
+    body_text,
+    emergency_ladder_source,
+    reading_grade,
+    render_markdown,
+    sections,
+    smog_grade,
+    word_count,
+)
 
 CONTENT_DIR = settings.BASE_DIR / "education" / "content"
-MAX_READING_GRADE = 8
-MIN_WORDS, MAX_WORDS = 400, 900
+SOURCES_FILE = "sources.toml"
+MIN_SOURCES = 3
 MIN_BANK_SIZE = 10
 CHOICES_PER_QUESTION = 4
 # A patient who always picks the longest choice must not pass: with five questions drawn
@@ -33,14 +44,12 @@ THROWAWAY_CHOICE = re.compile(
     r"(?:has|have) nothing to do with|i don.t know|no idea)\b",
     re.IGNORECASE,
 )
-CARE_TEAM_MESSAGE = "talk to your care team"
 HEADER_KEYS = {
     "title",
     "topic",
     "summary",
     "minutes_to_read",
     "sources",
-    "reviewer",
     "reviewed_on",
     "pass_mark",
     "material_change",
@@ -48,9 +57,6 @@ HEADER_KEYS = {
 }
 REQUIRED_HEADER_KEYS = HEADER_KEYS - {"material_change", "reveal_answers_after_fails"}
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-# The red lines: the portal never gives a dose and never sells.
-DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|milligrams?|mcg|micrograms?)\b", re.IGNORECASE)
-SALES = re.compile(r"\$\s?\d|\b(?:buy|order online|discount|coupon|per pill)\b", re.IGNORECASE)
 
 
 class ContentError(Exception):
@@ -83,8 +89,7 @@ class ModuleSource:
     topic: str
     summary: str
     minutes_to_read: int
-    sources: list[str]
-    reviewer: str
+    sources: list[dict]
     reviewed_on: datetime.date
     pass_mark: int
     material_change: bool
@@ -92,6 +97,7 @@ class ModuleSource:
     body_markdown: str
     body_html: str
     reading_grade: float
+    smog_grade: float
     word_count: int
     content_hash: str
     sections: dict[str, str] = field(default_factory=dict)
@@ -99,18 +105,40 @@ class ModuleSource:
     questions: list[QuestionSource] = field(default_factory=list)
 
 
-class _Problem(Exception):
+class ModuleProblem(Exception):
     """A problem with one file; becomes a line of ContentError."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None):
+        super().__init__(located(path, message, line))
+
+
+class ModuleProblems(ModuleProblem):
+    """Several problems with one file, each already located."""
+
+    def __init__(self, located_messages: list[str]):
+        Exception.__init__(self, "\n".join(located_messages))
+
+
+def located(path: Path, message: str, line: int | None = None) -> str:
+    return f"{path}:{line}: {message}" if line else f"{path}: {message}"
+
+
+def line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, max(offset, 0)) + 1
 
 
 def read_library(content_dir: Path = CONTENT_DIR) -> list[ModuleSource]:
     """Every module under `content_dir`, or ContentError listing every bad file."""
     folders = sorted(path for path in content_dir.iterdir() if path.is_dir())
     modules, problems = [], []
+    try:
+        registry = read_sources(content_dir)
+    except ModuleProblem as problem:
+        raise ContentError([str(problem)]) from None
     for folder in folders:
         try:
-            modules.append(read_module(folder))
-        except _Problem as problem:
+            modules.append(read_module(folder, registry))
+        except ModuleProblem as problem:
             problems.append(str(problem))
     if not folders:
         problems.append(f"{content_dir}: no module folders found")
@@ -119,26 +147,56 @@ def read_library(content_dir: Path = CONTENT_DIR) -> list[ModuleSource]:
     return modules
 
 
-def read_module(folder: Path) -> ModuleSource:
+def read_sources(content_dir: Path) -> dict[str, dict]:
+    """The citation registry: `content_dir`'s own, or the shipped one for a draft folder
+    that has none. Each entry has an id, a full citation, a URL and the date checked."""
+    path = content_dir / SOURCES_FILE
+    if not path.exists():
+        path = CONTENT_DIR / SOURCES_FILE
+    text = path.read_text()
+    try:
+        entries = tomllib.loads(text).get("sources", [])
+    except tomllib.TOMLDecodeError as error:
+        raise ModuleProblem(path, f"not valid TOML ({error})") from None
+    registry = {}
+    for entry in entries:
+        where = line_of(text, text.find(f'id = "{entry.get("id")}"'))
+        if set(entry) != {"id", "citation", "url", "checked"} or not isinstance(
+            entry["checked"], datetime.date
+        ):
+            message = "each source needs exactly id, citation, url and checked (a date)"
+            raise ModuleProblem(path, message, where)
+        if not str(entry["url"]).startswith("https://"):
+            raise ModuleProblem(path, f"source {entry['id']!r}: the url must start with https://", where)
+        registry[entry["id"]] = {**entry, "checked": entry["checked"].isoformat()}
+    return registry
+
+
+def read_module(folder: Path, registry: dict[str, dict] | None = None) -> ModuleSource:
     if not SLUG.match(folder.name):
-        raise _Problem(f"{folder}: the folder name must be a slug such as sleep-medicines")
+        raise ModuleProblem(folder, "the folder name must be a slug such as sleep-medicines")
+    registry = read_sources(folder.parent) if registry is None else registry
     module_file, quiz_file = folder / "module.md", folder / "quiz.toml"
     module_bytes, quiz_bytes = _read(module_file), _read(quiz_file)
-    header, body = _split_front_matter(module_file, module_bytes.decode())
-    _check_header(module_file, header)
+    module_text = module_bytes.decode()
+    header, body, body_line = _split_front_matter(module_file, module_text)
+    _check_header(module_file, module_text, header)
+    sources = _cited_sources(module_file, module_text, header["sources"], registry)
     body_html = render_markdown(body)
     text = body_text(body_html)
-    _check_body(module_file, body, text)
+    _check_body(module_file, body, body_html, text, body_line)
     module_sections = sections(body_html)
     concepts, questions = _read_quiz(quiz_file, quiz_bytes.decode(), module_sections)
+    # Everything a patient sees goes into the hash: the files, the shared emergency card
+    # and the citations, so a change to any of them is a new version.
+    shared = (emergency_ladder_source(samhsa=True) + repr(sources)).encode()
     return ModuleSource(
         slug=folder.name,
         title=header["title"].strip(),
         topic=header["topic"],
         summary=header["summary"].strip(),
         minutes_to_read=header["minutes_to_read"],
-        sources=[source.strip() for source in header["sources"]],
-        reviewer=header["reviewer"].strip(),
+        sources=sources,
         reviewed_on=header["reviewed_on"],
         pass_mark=header["pass_mark"],
         material_change=header.get("material_change", True),
@@ -146,8 +204,9 @@ def read_module(folder: Path) -> ModuleSource:
         body_markdown=body,
         body_html=body_html,
         reading_grade=reading_grade(text),
+        smog_grade=smog_grade(text),
         word_count=word_count(text),
-        content_hash=hashlib.sha256(module_bytes + b"\0" + quiz_bytes).hexdigest(),
+        content_hash=hashlib.sha256(module_bytes + b"\0" + quiz_bytes + b"\0" + shared).hexdigest(),
         sections=module_sections,
         concepts=concepts,
         questions=questions,
@@ -158,67 +217,107 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise _Problem(f"{path}: file is missing") from None
+        raise ModuleProblem(path, "file is missing") from None
 
 
-def _split_front_matter(path: Path, text: str) -> tuple[dict, str]:
+def _split_front_matter(path: Path, text: str) -> tuple[dict, str, int]:
+    """The header, the body, and the file line the body starts on."""
     parts = text.split("+++\n", 2)
     if len(parts) != 3 or parts[0].strip():
-        raise _Problem(f"{path}: must start with a TOML header between two '+++' lines")
+        raise ModuleProblem(path, "must start with a TOML header between two '+++' lines", 1)
     try:
         header = tomllib.loads(parts[1])
     except tomllib.TOMLDecodeError as error:
-        raise _Problem(f"{path}: the header is not valid TOML ({error})") from None
-    return header, parts[2].strip() + "\n"
+        raise ModuleProblem(path, f"the header is not valid TOML ({error})", 2) from None
+    body_start = len(parts[0]) + len(parts[1]) + 8
+    leading = len(parts[2]) - len(parts[2].lstrip())
+    return header, parts[2].strip() + "\n", line_of(text, body_start + leading)
 
 
-def _check_header(path: Path, header: dict) -> None:
+def _key_line(text: str, key: str) -> int:
+    found = re.search(rf"^{re.escape(key)}\s*=", text, re.MULTILINE)
+    return line_of(text, found.start()) if found else 2
+
+
+def _check_header(path: Path, text: str, header: dict) -> None:
+    if "reviewer" in header:
+        raise ModuleProblem(
+            path,
+            "remove reviewer: a module file does not claim a review; sign-off is recorded in the portal",
+            _key_line(text, "reviewer"),
+        )
     unknown = sorted(set(header) - HEADER_KEYS)
     if unknown:
-        raise _Problem(f"{path}: unknown header field(s) {', '.join(unknown)}")
+        message = f"unknown header field(s) {', '.join(unknown)}"
+        raise ModuleProblem(path, message, _key_line(text, unknown[0]))
     missing = sorted(key for key in REQUIRED_HEADER_KEYS if not header.get(key))
     if missing:
-        raise _Problem(f"{path}: no {', '.join(missing)} in the header")
-    for key in ("title", "summary", "reviewer"):
+        raise ModuleProblem(path, f"no {', '.join(missing)} in the header", _key_line(text, missing[0]))
+    for key in ("title", "summary"):
         if not isinstance(header[key], str) or not header[key].strip():
-            raise _Problem(f"{path}: {key} must be text")
+            raise ModuleProblem(path, f"{key} must be text", _key_line(text, key))
     if header["topic"] not in Module.Topic.values:
-        raise _Problem(
-            f"{path}: unknown topic {header['topic']!r}; use one of {', '.join(Module.Topic.values)}"
+        raise ModuleProblem(
+            path,
+            f"unknown topic {header['topic']!r}; use one of {', '.join(Module.Topic.values)}",
+            _key_line(text, "topic"),
         )
-    sources = header["sources"]
-    if not isinstance(sources, list) or not all(isinstance(s, str) and s.strip() for s in sources):
-        raise _Problem(f"{path}: sources must be a list of citations")
     if not isinstance(header["reviewed_on"], datetime.date):
-        raise _Problem(f"{path}: reviewed_on must be a date such as 2026-11-20")
+        message = "reviewed_on must be a date such as 2026-11-20"
+        raise ModuleProblem(path, message, _key_line(text, "reviewed_on"))
     if not isinstance(header["minutes_to_read"], int) or header["minutes_to_read"] < 1:
-        raise _Problem(f"{path}: minutes_to_read must be a whole number of minutes")
+        raise ModuleProblem(
+            path, "minutes_to_read must be a whole number of minutes", _key_line(text, "minutes_to_read")
+        )
     if not isinstance(header["pass_mark"], int) or not 1 <= header["pass_mark"] <= 100:
-        raise _Problem(f"{path}: pass_mark must be a percentage from 1 to 100")
+        message = "pass_mark must be a percentage from 1 to 100"
+        raise ModuleProblem(path, message, _key_line(text, "pass_mark"))
     if not isinstance(header.get("material_change", True), bool):
-        raise _Problem(f"{path}: material_change must be true or false")
+        raise ModuleProblem(path, "material_change must be true or false", _key_line(text, "material_change"))
     reveal = header.get("reveal_answers_after_fails", DEFAULT_REVEAL_AFTER_FAILS)
     if not isinstance(reveal, int) or isinstance(reveal, bool) or not 1 <= reveal <= 10:
-        raise _Problem(f"{path}: reveal_answers_after_fails must be a whole number from 1 to 10")
-
-
-def _check_body(path: Path, body: str, text: str) -> None:
-    if re.search(r"^# ", body, re.MULTILINE):
-        raise _Problem(f"{path}: start headings at '##'; the title is the page's heading")
-    words = word_count(text)
-    if not MIN_WORDS <= words <= MAX_WORDS:
-        raise _Problem(f"{path}: the body has {words} words; it must have {MIN_WORDS} to {MAX_WORDS}")
-    grade = reading_grade(text)
-    if grade > MAX_READING_GRADE:
-        raise _Problem(
-            f"{path}: reading grade {grade} is above {MAX_READING_GRADE}; use shorter sentences and words"
+        raise ModuleProblem(
+            path,
+            "reveal_answers_after_fails must be a whole number from 1 to 10",
+            _key_line(text, "reveal_answers_after_fails"),
         )
-    if CARE_TEAM_MESSAGE not in " ".join(text.lower().split()):
-        raise _Problem(f"{path}: the body must tell the reader to {CARE_TEAM_MESSAGE!r}")
-    for pattern, what in ((DOSE, "a dose"), (SALES, "a price or a sales word")):
-        found = pattern.search(body)
-        if found:
-            raise _Problem(f"{path}: the body mentions {what} ({found.group(0)!r}); modules never do")
+
+
+def _cited_sources(path: Path, text: str, ids, registry: dict[str, dict]) -> list[dict]:
+    """The full citations for the header's source ids, in its order."""
+    line = _key_line(text, "sources")
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise ModuleProblem(path, f"sources must be a list of ids from {SOURCES_FILE}", line)
+    unknown = [source_id for source_id in ids if source_id not in registry]
+    if unknown:
+        raise ModuleProblem(path, f"source(s) {', '.join(unknown)} are not in {SOURCES_FILE}", line)
+    if len(set(ids)) < MIN_SOURCES:
+        message = f"cite at least {MIN_SOURCES} sources; this module cites {len(set(ids))}"
+        raise ModuleProblem(path, message, line)
+    return [registry[source_id] for source_id in dict.fromkeys(ids)]
+
+
+def _check_body(path: Path, body: str, body_html: str, text: str, body_line: int) -> None:
+    if re.search(r"^# ", body, re.MULTILINE):
+        offset = re.search(r"^# ", body, re.MULTILINE).start()
+        raise ModuleProblem(
+            path,
+            "start headings at '##'; the title is the page's heading",
+            body_line + line_of(body, offset) - 1,
+        )
+    findings = [
+        *authoring.red_lines(body),
+        *authoring.blocks(body, body_html),
+        *authoring.readability(body, body_html, text, word_count(text)),
+    ]
+    if findings:
+        # Every finding of the file at once, in file order: an editor fixes them in one pass.
+        raise ModuleProblems(
+            [
+                located(path, finding.message, body_line + line_of(body, finding.offset) - 1)
+                for finding in sorted(findings, key=lambda finding: finding.offset)
+            ]
+        )
 
 
 def _read_quiz(
@@ -228,64 +327,74 @@ def _read_quiz(
     try:
         quiz = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise _Problem(f"{path}: not valid TOML ({error})") from None
+        raise ModuleProblem(path, f"not valid TOML ({error})") from None
     unknown = sorted(set(quiz) - {"concepts", "questions"})
     if unknown:
-        raise _Problem(f"{path}: unknown table(s) {', '.join(unknown)}; use [concepts] and [[questions]]")
-    concepts = _read_concepts(path, quiz.get("concepts"))
+        raise ModuleProblem(path, f"unknown table(s) {', '.join(unknown)}; use [concepts] and [[questions]]")
+    concepts = _read_concepts(path, text, quiz.get("concepts"))
     questions = quiz.get("questions")
     if not isinstance(questions, list) or len(questions) < MIN_BANK_SIZE:
         found = len(questions) if isinstance(questions, list) else 0
-        raise _Problem(f"{path}: the bank has {found} [[questions]]; it needs at least {MIN_BANK_SIZE}")
+        raise ModuleProblem(path, f"the bank has {found} [[questions]]; it needs at least {MIN_BANK_SIZE}")
+    lines = _question_lines(text)
     bank = [
-        _read_question(path, number, question, concepts, module_sections)
+        _read_question(Where(path, number, lines[number - 1]), question, concepts, module_sections)
         for number, question in enumerate(questions, 1)
     ]
-    _check_bank(path, bank, concepts)
+    _check_bank(path, bank, concepts, lines)
     return concepts, bank
 
 
-def _read_concepts(path: Path, concepts) -> dict[str, str]:
+@dataclass(frozen=True)
+class Where:
+    """A question of a quiz file, for messages: `path:line: question N ...`."""
+
+    path: Path
+    number: int
+    line: int
+
+    def problem(self, message: str) -> "ModuleProblem":
+        return ModuleProblem(self.path, f"question {self.number} {message}", self.line)
+
+
+def _question_lines(text: str) -> list[int]:
+    return [line_of(text, found.start()) for found in re.finditer(r"^\[\[questions\]\]", text, re.MULTILINE)]
+
+
+def _read_concepts(path: Path, text: str, concepts) -> dict[str, str]:
     if not isinstance(concepts, dict) or not concepts:
-        raise _Problem(f"{path}: no [concepts] table naming the safety points the questions check")
+        raise ModuleProblem(path, "no [concepts] table naming the safety points the questions check")
     for key, label in concepts.items():
         if not SLUG.match(key):
-            raise _Problem(f"{path}: concept {key!r} must be a slug such as never-stop-suddenly")
+            raise ModuleProblem(
+                path, f"concept {key!r} must be a slug such as never-stop-suddenly", _key_line(text, key)
+            )
         if not isinstance(label, str) or not label.strip():
-            raise _Problem(f"{path}: concept {key!r} needs a description")
+            raise ModuleProblem(path, f"concept {key!r} needs a description", _key_line(text, key))
     return {key: label.strip() for key, label in concepts.items()}
 
 
 def _read_question(
-    path: Path, number: int, question: dict, concepts: dict[str, str], module_sections: dict[str, str]
+    where: Where, question: dict, concepts: dict[str, str], module_sections: dict[str, str]
 ) -> QuestionSource:
-    where = f"{path}: question {number}"
     if not str(question.get("text", "")).strip():
-        raise _Problem(f"{where} has no text")
+        raise where.problem("has no text")
     concept, section = question.get("concept"), question.get("section")
     if concept not in concepts:
-        raise _Problem(f"{where}: concept {concept!r} is not in [concepts]")
+        raise where.problem(f"has concept {concept!r}, which is not in [concepts]")
     if section not in module_sections:
-        raise _Problem(
-            f"{where}: section {section!r} is not a heading of the module; "
+        raise where.problem(
+            f"has section {section!r}, which is not a heading of the module; "
             f"use one of {', '.join(module_sections)}"
         )
     choices = question.get("choices")
     if not isinstance(choices, list) or len(choices) != CHOICES_PER_QUESTION:
-        raise _Problem(f"{where} must have exactly {CHOICES_PER_QUESTION} choices")
+        raise where.problem(f"must have exactly {CHOICES_PER_QUESTION} choices")
     if sum(1 for choice in choices if choice.get("correct") is True) != 1:
-        raise _Problem(f"{where} must have exactly one correct choice")
+        raise where.problem("must have exactly one correct choice")
     for letter, choice in zip("ABCD", choices, strict=False):
-        if not str(choice.get("text", "")).strip():
-            raise _Problem(f"{where}, choice {letter} has no text")
-        if not str(choice.get("explanation", "")).strip():
-            raise _Problem(f"{where}, choice {letter} has no explanation")
-        throwaway = THROWAWAY_CHOICE.search(choice["text"])
-        if throwaway:
-            raise _Problem(
-                f"{where}, choice {letter} is a throwaway ({throwaway.group(0)!r}); "
-                "write a mistake a patient could believe"
-            )
+        _check_choice(where, letter, choice)
+    _check_red_lines(where, question["text"], choices)
     return QuestionSource(
         text=question["text"].strip(),
         concept=concept,
@@ -297,22 +406,50 @@ def _read_question(
     )
 
 
-def _check_bank(path: Path, bank: list[QuestionSource], concepts: dict[str, str]) -> None:
+def _check_choice(where: Where, letter: str, choice: dict) -> None:
+    if not str(choice.get("text", "")).strip():
+        raise where.problem(f"choice {letter} has no text")
+    if not str(choice.get("explanation", "")).strip():
+        raise where.problem(f"choice {letter} has no explanation")
+    throwaway = THROWAWAY_CHOICE.search(choice["text"])
+    if throwaway:
+        raise where.problem(
+            f"choice {letter} is a throwaway ({throwaway.group(0)!r}); "
+            "write a mistake a patient could believe"
+        )
+
+
+def _check_red_lines(where: Where, text: str, choices: list[dict]) -> None:
+    """The question, the right answer and every explanation speak for the portal; a wrong
+    choice is a patient's mistake by design, so only the phrases wrong anywhere count there."""
+    spoken = [text] + [c["explanation"] for c in choices] + [c["text"] for c in choices if c.get("correct")]
+    for part in spoken:
+        for finding in authoring.red_lines(part):
+            raise where.problem(finding.message)
+    for choice in choices:
+        for finding in authoring.red_lines(choice["text"], advice=False):
+            raise where.problem(finding.message)
+
+
+def _check_bank(path: Path, bank: list[QuestionSource], concepts: dict[str, str], lines: list[int]) -> None:
     used = {question.concept for question in bank}
     if len(used) < MIN_CONCEPTS_PER_ATTEMPT:
-        raise _Problem(
-            f"{path}: the questions check {len(used)} concept(s); an attempt needs at least "
-            f"{MIN_CONCEPTS_PER_ATTEMPT}"
+        raise ModuleProblem(
+            path,
+            f"the questions check {len(used)} concept(s); "
+            f"an attempt needs at least {MIN_CONCEPTS_PER_ATTEMPT}",
         )
     unused = sorted(set(concepts) - used)
     if unused:
-        raise _Problem(f"{path}: no question checks concept(s) {', '.join(unused)}")
+        raise ModuleProblem(path, f"no question checks concept(s) {', '.join(unused)}")
     cued = [number for number, question in enumerate(bank, 1) if _right_is_longest(question)]
     if len(cued) > MAX_LONGEST_RIGHT_SHARE * len(bank):
-        raise _Problem(
-            f"{path}: the right answer is the longest choice in {len(cued)} of {len(bank)} questions "
+        raise ModuleProblem(
+            path,
+            f"the right answer is the longest choice in {len(cued)} of {len(bank)} questions "
             f"(questions {', '.join(map(str, cued))}); at most {MAX_LONGEST_RIGHT_SHARE:.0%} may be, "
-            "or always picking the longest passes"
+            "or always picking the longest passes",
+            lines[cued[0] - 1],
         )
 
 

@@ -1,3 +1,4 @@
+import datetime
 import uuid
 
 from django.db import models
@@ -5,6 +6,8 @@ from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
+
+REVIEW_DUE_AFTER = datetime.timedelta(days=365)
 
 
 class Module(models.Model):
@@ -16,6 +19,9 @@ class Module(models.Model):
         DEPENDENCE = "dependence", "Dependence and withdrawal"
         DRIVING = "driving", "Driving and machinery"
         BREATHING = "breathing", "Breathing and interactions"
+        CAREGIVERS = "caregivers", "For family and caregivers"
+        SPECIAL_POPULATIONS = "special_populations", "Pregnancy, breastfeeding and older adults"
+        EVERYDAY = "everyday", "Everyday safety"
 
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
@@ -46,10 +52,16 @@ class ModuleVersion(models.Model):
     body_html = models.TextField(help_text="Rendered from the Markdown and sanitised.")
     content_hash = models.CharField(max_length=64)
     reading_grade = models.DecimalField(max_digits=4, decimal_places=1, help_text="Flesch-Kincaid grade.")
+    smog_grade = models.DecimalField(
+        max_digits=4, decimal_places=1, null=True, blank=True, help_text="SMOG grade."
+    )
     word_count = models.PositiveIntegerField()
+    # Each a citation from education/content/sources.toml: id, citation, url, checked.
+    # Versions loaded before the registry hold plain citation strings.
     sources = models.JSONField(default=list)
-    reviewer = models.CharField(max_length=200)
-    reviewed_on = models.DateField()
+    # Left blank since module files stopped claiming a review; sign-off is recorded in the portal.
+    reviewer = models.CharField(max_length=200, blank=True)
+    reviewed_on = models.DateField(help_text="When the content was last checked against its sources.")
     pass_mark = models.PositiveSmallIntegerField(help_text="Percent of questions to answer right.")
     reveal_answers_after_fails = models.PositiveSmallIntegerField(
         default=3,
@@ -77,6 +89,12 @@ class ModuleVersion(models.Model):
 
     def __str__(self):
         return f"{self.title} (version {self.number})"
+
+    @property
+    def review_due(self) -> bool:
+        """Not checked against its sources for 12 months: flagged to editors and
+        clinicians, still shown to patients."""
+        return timezone.localdate() - self.reviewed_on > REVIEW_DUE_AFTER
 
 
 class Question(models.Model):

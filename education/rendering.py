@@ -1,4 +1,11 @@
-"""Markdown to safe HTML, and the plain-language measures taken from it."""
+"""Markdown to safe HTML, and the plain-language measures taken from it.
+
+Modules use a few documented blocks on top of Markdown (Python-Markdown's admonition syntax):
+`!!! key-points "Key points"`, `!!! tool "..."`, and `!!! emergency-ladder` (optionally
+`!!! emergency-ladder samhsa`), which this module replaces with the same emergency card for
+every module, from `education/content/emergency-ladder*.md`. Icons are Markdown images with
+an `icon:` address, `![Call 911](icon:ambulance)`, served from `static/education/icons/`.
+"""
 
 import html
 import re
@@ -6,8 +13,11 @@ import re
 import markdown
 import nh3
 import textstat
+from django.conf import settings
 
 ALLOWED_TAGS = {
+    "div",
+    "img",
     "h2",
     "h3",
     "h4",
@@ -32,14 +42,28 @@ ALLOWED_TAGS = {
     "td",
     "code",
 }
-# Headings keep their id so a quiz result can link to the section that teaches a point.
+# Headings keep their id so a quiz result can link to the section that teaches a point;
+# blocks keep their class, icons their address (filtered below to the portal's own icons).
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
     "th": {"scope"},
     "h2": {"id"},
     "h3": {"id"},
+    "div": {"class"},
+    "p": {"class"},
+    "img": {"src", "alt", "class", "width", "height"},
 }
+BLOCKS = ("key-points", "tool", "emergency-ladder", "samhsa")
+ALLOWED_CLASSES = {"admonition", "admonition-title", "icon", *BLOCKS}
+
+CONTENT_DIR = settings.BASE_DIR / "education" / "content"
+ICON_DIR = settings.BASE_DIR / "static" / "education" / "icons"
+ICON_URL = f"/{settings.STATIC_URL.strip('/')}/education/icons/"
+ICONS = frozenset(path.stem for path in ICON_DIR.glob("*.svg"))
+ICON_SRC = re.compile(r'<img alt="([^"]*)" src="icon:([a-z0-9-]+)"\s*/?>')
+ICON_IN_MARKDOWN = re.compile(r"!\[([^\]]*)\]\(icon:([^)\s]*)\)")
+LADDER = re.compile(r"^!!! emergency-ladder( samhsa)?[ \t]*$", re.MULTILINE)
 # No javascript:, data: or other schemes that run or embed content.
 ALLOWED_URL_SCHEMES = {"https", "http", "mailto", "tel"}
 
@@ -48,17 +72,59 @@ SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
 
 
+def emergency_ladder_source(samhsa: bool = False) -> str:
+    """The Markdown of the emergency card every module shows; with the SAMHSA line where
+    a module discusses misuse."""
+    ladder = (CONTENT_DIR / "emergency-ladder.md").read_text()
+    if samhsa:
+        ladder = ladder.rstrip("\n") + "\n" + (CONTENT_DIR / "emergency-ladder-samhsa.md").read_text()
+    return ladder.replace('!!! emergency-ladder "', '!!! emergency-ladder samhsa "', 1) if samhsa else ladder
+
+
+def expand_blocks(source: str) -> str:
+    return LADDER.sub(lambda found: emergency_ladder_source(bool(found.group(1))).rstrip("\n"), source)
+
+
 def render_markdown(source: str) -> str:
     """Render Markdown and keep only the allow-listed tags, attributes and URL schemes,
     so a script, an event handler, an iframe or a javascript: link comes out inert."""
-    raw = markdown.markdown(source, extensions=["extra", "sane_lists", "toc"], output_format="html")
+    raw = markdown.markdown(
+        expand_blocks(source), extensions=["extra", "sane_lists", "toc", "admonition"], output_format="html"
+    )
+    raw = ICON_SRC.sub(_icon_tag, raw)
+    # A tool's list draws its own boxes to tick; "- [ ] item" is the familiar way to write one.
+    raw = raw.replace("<li>[ ] ", "<li>")
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_allowed_value,
         url_schemes=ALLOWED_URL_SCHEMES,
         link_rel="noopener noreferrer",
     )
+
+
+def _icon_tag(found: re.Match) -> str:
+    alt, name = found.groups()
+    if name not in ICONS:
+        return found.group(0)  # left as it is: the filter drops the address, the loader refuses it
+    return f'<img class="icon" alt="{alt}" src="{ICON_URL}{name}.svg" width="24" height="24">'
+
+
+def _allowed_value(tag: str, attribute: str, value: str) -> str | None:
+    """Only the portal's own block classes and icon files survive."""
+    if attribute == "class":
+        kept = [name for name in value.split() if name in ALLOWED_CLASSES]
+        return " ".join(kept) or None
+    if tag == "img" and attribute == "src":
+        name = value.removeprefix(ICON_URL).removesuffix(".svg")
+        return value if value.startswith(ICON_URL) and name in ICONS else None
+    return value
+
+
+def icons_in(source: str) -> list[tuple[str, str]]:
+    """Each icon the Markdown asks for: (alt text, name)."""
+    return ICON_IN_MARKDOWN.findall(expand_blocks(source))
 
 
 def body_text(rendered_html: str) -> str:
@@ -87,3 +153,9 @@ def word_count(text: str) -> int:
 def reading_grade(text: str) -> float:
     """Flesch-Kincaid grade level of plain text."""
     return round(textstat.flesch_kincaid_grade(text), 1)
+
+
+def smog_grade(text: str) -> float:
+    """SMOG grade of plain text: counts words of three or more syllables per sentence, and
+    usually reads two or three grades above Flesch-Kincaid."""
+    return round(textstat.smog_index(text), 1)

@@ -85,9 +85,9 @@ def _create_version(module: Module, source: content.ModuleSource) -> ModuleVersi
         body_html=source.body_html,
         content_hash=source.content_hash,
         reading_grade=source.reading_grade,
+        smog_grade=source.smog_grade,
         word_count=source.word_count,
         sources=source.sources,
-        reviewer=source.reviewer,
         reviewed_on=source.reviewed_on,
         pass_mark=source.pass_mark,
         reveal_answers_after_fails=source.reveal_answers_after_fails,
@@ -136,10 +136,25 @@ class ModuleSet:
 MODULE_SETS = {
     "starting": ModuleSet(
         "Starting a benzodiazepine",
-        ("sleep-medicines", "stopping-safely", "driving-and-machinery", "breathing-and-interactions"),
+        (
+            "sleep-medicines",
+            "stopping-safely",
+            "driving-and-machinery",
+            "breathing-and-interactions",
+            "everyday-safety",
+            "for-family-and-caregivers",
+        ),
     ),
-    "stopping": ModuleSet("Lowering or stopping safely", ("stopping-safely", "sleep-medicines")),
-    "everyday-safety": ModuleSet("Everyday safety", ("driving-and-machinery", "breathing-and-interactions")),
+    "stopping": ModuleSet(
+        "Lowering or stopping safely", ("stopping-safely", "sleep-medicines", "for-family-and-caregivers")
+    ),
+    "everyday-safety": ModuleSet(
+        "Everyday safety", ("everyday-safety", "driving-and-machinery", "breathing-and-interactions")
+    ),
+    "pregnancy-or-65": ModuleSet(
+        "Pregnancy, breastfeeding or age 65 and over",
+        ("pregnancy-and-older-adults", "stopping-safely", "breathing-and-interactions"),
+    ),
 }
 BULK_BATCH_SIZE = 1000
 

@@ -19,10 +19,14 @@ class ModuleChoiceMixin(forms.Form):
     modules = forms.ModelMultipleChoiceField(
         label="Or pick modules",
         required=False,
-        queryset=Module.objects.filter(current_version__isnull=False),
+        queryset=Module.objects.filter(current_version__isnull=False).select_related("current_version"),
         widget=forms.CheckboxSelectMultiple,
     )
     due_date = forms.DateField(widget=DATE_INPUT)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["modules"].label_from_instance = module_label
 
     def chosen_modules(self) -> list[Module]:
         chosen = set(self.cleaned_data.get("modules") or [])
@@ -36,6 +40,13 @@ class ModuleChoiceMixin(forms.Form):
         if not self.errors and not self.chosen_modules():
             raise forms.ValidationError("Choose at least one module or a set of modules.")
         return cleaned
+
+
+def module_label(module: Module) -> str:
+    """The module's title, flagged when its content is due for a check against its sources."""
+    if module.current_version.review_due:
+        return f"{module.title} (content check due)"
+    return module.title
 
 
 class AssignForm(ModuleChoiceMixin):

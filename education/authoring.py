@@ -1,0 +1,186 @@
+"""The authoring rules a module must meet before it can be published.
+
+Each check takes the text it judges and returns the problems it finds as `Finding`s: the
+character offset in that text (so the loader can name the line) and a message an editor can
+act on. Pure functions: no files, no database.
+"""
+
+import re
+from dataclasses import dataclass
+
+from education.rendering import BODY_BLOCK, ICONS, LADDER, TAG, reading_grade, smog_grade
+from education.rendering import ICON_IN_MARKDOWN as ICON
+
+MAX_READING_GRADE = 6  # Flesch-Kincaid
+MAX_SMOG_GRADE = 9
+MIN_WORDS, MAX_WORDS = 450, 1100
+KEY_POINTS = (3, 5)
+CARE_TEAM_MESSAGE = "talk to your care team"
+WHAT_TO_DO = "What to do"
+QUESTIONS_TO_ASK = "Questions to ask your care team"
+
+
+@dataclass(frozen=True)
+class Finding:
+    offset: int
+    message: str
+
+
+# The red lines. Some phrases are wrong anywhere; others only when given as advice, so
+# "Never stop suddenly" passes and "Stop it right away" does not.
+DOSE = re.compile(r"\b\d+(?:\.\d+)?\s?(?:mg|milligrams?|mcg|micrograms?)\b", re.IGNORECASE)
+NUMBER_OF_UNITS = re.compile(
+    r"\b(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|half)\s+"
+    r"(?:extra\s+|more\s+)?(?:tablets?|pills?|mg|milligrams?)\b",
+    re.IGNORECASE,
+)
+SALES = re.compile(
+    r"\$\s?\d|\b(?:buy|order online|discount|coupon|per pill|price|cheap|for sale)\b", re.IGNORECASE
+)
+SOME_ALCOHOL = re.compile(r"\b(?:less|a little|a small amount of|a bit of)\s+alcohol\b", re.IGNORECASE)
+STOP_ADVICE = re.compile(
+    r"^[\W\d]*(?:(?:you\s+(?:can|could|should|may)|just|then|so)\s+)?stop\b[^.!?]*?"
+    r"\b(?:suddenly|right away|on your own|at once|cold turkey)\b",
+    re.IGNORECASE,
+)
+DOUBLE_ADVICE = re.compile(
+    r"\bdouble\s+up\b|\bdouble\s+(?:the|your|a)\s+doses?\b|\btake\s+(?:two|2)\s+doses\b", re.IGNORECASE
+)
+KEY_POINTS_BOX = re.compile(
+    r'<div class="admonition key-points">\s*<p class="admonition-title">.*?</p>\s*<ul>(.*?)</ul>', re.S
+)
+TOOL_BOX = re.compile(r'<div class="admonition tool">\s*<p class="admonition-title">[^<]+</p>')
+NEGATION = re.compile(r"\b(?:not|never|don't|no|without|avoid)\b", re.IGNORECASE)
+SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+RED_LINES_ANYWHERE = (
+    (DOSE, "a dose"),
+    (NUMBER_OF_UNITS, "a number of tablets, pills or mg"),
+    (SALES, "a price or a sales word"),
+)
+RED_LINES_AS_ADVICE = (
+    (SOME_ALCOHOL, "implies some alcohol is fine; the rule is no alcohol while taking clonazepam"),
+    (STOP_ADVICE, "advises stopping suddenly or alone; say to talk to the prescriber about a safe plan"),
+    (DOUBLE_ADVICE, "advises doubling a dose"),
+)
+
+
+def red_lines(text: str, *, advice: bool = True) -> list[Finding]:
+    """Red-line phrases in `text`. With advice=False only the phrases that are wrong
+    anywhere, for text that is a patient's mistake by design (a quiz's wrong choices)."""
+    findings = [
+        Finding(found.start(), f"mentions {what} ({found.group(0)!r}); modules never do")
+        for pattern, what in RED_LINES_ANYWHERE
+        for found in pattern.finditer(text)
+    ]
+    if advice:
+        for sentence in SENTENCE.finditer(text):
+            for pattern, what in RED_LINES_AS_ADVICE:
+                found = pattern.search(sentence.group(0))
+                if found and (pattern is STOP_ADVICE or not _negated(sentence.group(0)[: found.start()])):
+                    phrase = found.group(0).strip(" -*0123456789.")
+                    findings.append(Finding(sentence.start() + found.start(), f"{what} ({phrase!r})"))
+    return sorted(findings, key=lambda finding: finding.offset)
+
+
+def _negated(before: str) -> bool:
+    return bool(NEGATION.search(before))
+
+
+def blocks(source: str, rendered: str) -> list[Finding]:
+    """The frame every module has: key points first, the emergency ladder, "What to do" as
+    a numbered list, a tool, "Questions to ask your care team", icons with alt text."""
+    return [
+        *_key_points(rendered),
+        *_ladder(source),
+        *_section_list(source, rendered, WHAT_TO_DO, "ol", "a numbered list of actions"),
+        *_tool(rendered),
+        *_section_list(source, rendered, QUESTIONS_TO_ASK, "ul|ol", "a list of questions"),
+        *_icons(source),
+    ]
+
+
+def _key_points(rendered: str) -> list[Finding]:
+    box = KEY_POINTS_BOX.match(rendered)
+    if not box:
+        return [Finding(0, 'must open with a "Key points" box: !!! key-points "Key points"')]
+    low, high = KEY_POINTS
+    if not low <= box.group(1).count("<li>") <= high:
+        return [Finding(0, f"the key points box must have {low} to {high} short points")]
+    return []
+
+
+def _ladder(source: str) -> list[Finding]:
+    if len(LADDER.findall(source)) != 1:
+        return [Finding(0, "must show the emergency ladder once: a line !!! emergency-ladder")]
+    return []
+
+
+def _tool(rendered: str) -> list[Finding]:
+    if not TOOL_BOX.search(rendered):
+        return [Finding(0, 'must give the reader a tool: !!! tool "Checklist: ..." followed by a list')]
+    return []
+
+
+def _icons(source: str) -> list[Finding]:
+    findings = []
+    for found in ICON.finditer(source):
+        alt, name = found.groups()
+        if not alt.strip():
+            findings.append(
+                Finding(found.start(), f"icon {name!r} needs alt text: ![What it means](icon:{name})")
+            )
+        elif name not in ICONS:
+            findings.append(
+                Finding(found.start(), f"no icon {name!r}; use one of {', '.join(sorted(ICONS))}")
+            )
+    return findings
+
+
+def _section_list(source: str, rendered: str, heading: str, tags: str, what: str) -> list[Finding]:
+    anchor = re.sub(r"[^\w\s-]", "", heading).strip().lower().replace(" ", "-")
+    if not re.search(rf'<h2 id="{anchor}">{re.escape(heading)}</h2>\s*<(?:{tags})>', rendered):
+        where = source.find(f"## {heading}")
+        return [Finding(max(where, 0), f'needs a "## {heading}" section that starts with {what}')]
+    return []
+
+
+def readability(source: str, rendered: str, text: str, words: int) -> list[Finding]:
+    """Length, Flesch-Kincaid and SMOG of the body; for a grade that is too high, the
+    offset of the hardest paragraph, which is where an editor starts."""
+    findings = []
+    if not MIN_WORDS <= words <= MAX_WORDS:
+        findings.append(Finding(0, f"the body has {words} words; it must have {MIN_WORDS} to {MAX_WORDS}"))
+    grade, smog = reading_grade(text), smog_grade(text)
+    if grade > MAX_READING_GRADE:
+        findings.append(
+            Finding(
+                _hardest_block(source, rendered),
+                f"Flesch-Kincaid grade {grade} is above {MAX_READING_GRADE}; use shorter sentences and words",
+            )
+        )
+    if smog > MAX_SMOG_GRADE:
+        findings.append(
+            Finding(
+                _hardest_block(source, rendered),
+                f"SMOG grade {smog} is above {MAX_SMOG_GRADE}; use fewer words of three or more syllables",
+            )
+        )
+    if CARE_TEAM_MESSAGE not in " ".join(text.lower().split()):
+        findings.append(Finding(len(source), f"the body must tell the reader to {CARE_TEAM_MESSAGE!r}"))
+    return findings
+
+
+def _hardest_block(source: str, rendered: str) -> int:
+    """Where in the source the paragraph or list item with the highest grade starts."""
+    blocks = []
+    for _, inner in BODY_BLOCK.findall(rendered):
+        plain = " ".join(TAG.sub(" ", inner).split())
+        if len(plain.split()) >= 8:
+            blocks.append((reading_grade(plain), plain))
+    if not blocks:
+        return 0
+    _, hardest = max(blocks)
+    first_words = " ".join(hardest.split()[:4])
+    offset = source.find(first_words)
+    return max(offset, 0)
