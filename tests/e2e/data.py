@@ -18,7 +18,11 @@ class Setup:
     pat: User
 
 
+ALL_MODULES = "all"
+
+
 def clinic_with_a_patient(modules=("driving-and-machinery",)) -> Setup:
+    """Riverside with Alice and Pat; Pat has `modules` assigned (slugs, or ALL_MODULES)."""
     services.load_library()
     clinic = ClinicFactory(name="Riverside")
     alice = ClinicianFactory(email="alice@example.org", full_name="Alice Clinician", clinics=[clinic])
@@ -26,7 +30,9 @@ def clinic_with_a_patient(modules=("driving-and-machinery",)) -> Setup:
     if modules:
         services.assign_modules(
             patients=[pat],
-            modules=list(Module.objects.filter(slug__in=modules)),
+            modules=list(
+                Module.objects.all() if modules == ALL_MODULES else Module.objects.filter(slug__in=modules)
+            ),
             assigned_by=alice,
             due_date=timezone.localdate() + datetime.timedelta(days=7),
         )
@@ -56,4 +62,4 @@ def answer_quiz(page, right=None, submit=True):
         page.get_by_role("button", name="Submit my answers").click()
 
 
-__all__ = ["PASSWORD", "answer_quiz", "clinic_with_a_patient", "shown_quiz"]
+__all__ = ["ALL_MODULES", "PASSWORD", "answer_quiz", "clinic_with_a_patient", "shown_quiz"]

@@ -87,6 +87,38 @@ def test_a_patient_on_a_phone_reads_fails_retakes_passes_and_acknowledges(new_pa
     assert Assignment.objects.get(patient=setup.pat).completed_at is not None
 
 
+def test_a_patient_reads_the_everyday_safety_module_on_a_phone(new_page):
+    clinic_with_a_patient(modules=("everyday-safety",))
+    page = new_page(viewport=PHONE)
+    sign_in(page, "pat@example.org", PASSWORD)
+    page.get_by_role("link", name=re.compile("Everyday safety")).first.click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
+        "the reader scrolls sideways"
+    )
+    key_points = page.locator(".key-points")
+    assert key_points.get_by_text("Key points").is_visible()
+    # The emergency card: three rungs in order, each number a link the phone can call.
+    card = page.locator(".emergency-ladder")
+    card.scroll_into_view_if_needed()
+    assert card.is_visible()
+    rungs = card.locator("ol > li")
+    assert rungs.count() == 3
+    assert "Call 911" in rungs.nth(0).inner_text()
+    assert card.get_by_role("link", name="1-800-222-1222").get_attribute("href") == "tel:18002221222"
+    assert card.get_by_role("link", name="988").get_attribute("href") == "tel:988"
+    # Every picture says what it means, and each one loaded from the portal itself.
+    icons = page.locator(".module-body img")
+    assert icons.count() >= 5
+    for index in range(icons.count()):
+        icon = icons.nth(index)
+        assert icon.get_attribute("alt").strip()
+        assert icon.evaluate("img => img.complete && img.naturalWidth > 0"), icon.get_attribute("src")
+    tool = page.locator(".admonition.tool")
+    tool.scroll_into_view_if_needed()
+    assert tool.get_by_role("button", name=re.compile("^Print")).is_visible()
+    page.get_by_role("heading", name="Questions to ask your care team").wait_for()
+
+
 def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv(new_page):
     setup = clinic_with_a_patient()
     VisitFactory(

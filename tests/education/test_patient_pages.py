@@ -60,7 +60,7 @@ class MyModulesTests(EducationTestCase):
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(reverse("education:my_modules"))
         self.assertEqual(len(queries), 4)
-        self.assertEqual(len(response.context["assignments"]), 4)
+        self.assertEqual(len(response.context["assignments"]), Module.objects.count())
 
     def test_a_clinician_gets_a_404(self):
         self.sign_in(self.alice)

@@ -372,11 +372,11 @@ class QuizQueryCountTests(EducationTestCase):
 
 
 class BlindGuessingTests(EducationTestCase):
-    """A patient who does not read must not pass: each strategy, 100 attempts per module
+    """A patient who does not read must not pass: each strategy, 200 attempts per module
     through the real quiz page, with the draw's random numbers seeded so a run replays.
     Ties go to the choice shown first."""
 
-    ATTEMPTS = 100
+    ATTEMPTS = 200
     MAX_PASS_RATE = 0.05
 
     def guess_all(self, slug):
@@ -418,6 +418,21 @@ class BlindGuessingTests(EducationTestCase):
 
     def test_breathing_and_interactions(self):
         self.guess_all("breathing-and-interactions")
+
+    def test_everyday_safety(self):
+        self.guess_all("everyday-safety")
+
+    def test_for_family_and_caregivers(self):
+        self.guess_all("for-family-and-caregivers")
+
+    def test_pregnancy_and_older_adults(self):
+        self.guess_all("pregnancy-and-older-adults")
+
+    def test_every_module_is_simulated(self):
+        simulated = {
+            name.removeprefix("test_").replace("_", "-") for name in dir(self) if name.startswith("test_")
+        }
+        self.assertLessEqual(set(Module.objects.values_list("slug", flat=True)), simulated)
 
 
 # What a patient who knows quiz tricks but did not read might go by.

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from education.models import Assignment, Module
+from education.services import MODULE_SETS
 from portal.models import FollowUpVisit
 from tests.education.base import EducationTestCase, publish_edit
 from tests.factories import VisitFactory
@@ -98,7 +99,7 @@ class AssignFromPatientPageTests(EducationTestCase):
         )
         self.assertEqual(
             sorted(visit.assignments.values_list("module__slug", flat=True)),
-            ["breathing-and-interactions", "driving-and-machinery"],
+            sorted(MODULE_SETS["everyday-safety"].slugs),
         )
 
     def test_a_past_due_date_is_refused_and_nothing_is_written(self):
