@@ -8,7 +8,7 @@ act on. Pure functions: no files, no database.
 import re
 from dataclasses import dataclass
 
-from education.rendering import BODY_BLOCK, ICONS, LADDER, TAG, reading_grade, smog_grade
+from education.rendering import BODY_BLOCK, LADDER, PICTURES, TAG, reading_grade, smog_grade
 from education.rendering import ICON_IN_MARKDOWN as ICON
 
 MAX_READING_GRADE = 6  # Flesch-Kincaid
@@ -125,15 +125,13 @@ def _tool(rendered: str) -> list[Finding]:
 def _icons(source: str) -> list[Finding]:
     findings = []
     for found in ICON.finditer(source):
-        alt, name = found.groups()
+        alt, kind, name = found.groups()
         if not alt.strip():
-            findings.append(
-                Finding(found.start(), f"icon {name!r} needs alt text: ![What it means](icon:{name})")
-            )
-        elif name not in ICONS:
-            findings.append(
-                Finding(found.start(), f"no icon {name!r}; use one of {', '.join(sorted(ICONS))}")
-            )
+            message = f"{kind} {name!r} needs alt text: ![What it means]({kind}:{name})"
+            findings.append(Finding(found.start(), message))
+        elif name not in PICTURES[kind]:
+            message = f"no {kind} {name!r}; use one of {', '.join(sorted(PICTURES[kind]))}"
+            findings.append(Finding(found.start(), message))
     return findings
 
 

@@ -53,16 +53,26 @@ ALLOWED_ATTRIBUTES = {
     "div": {"class"},
     "p": {"class"},
     "img": {"src", "alt", "class", "width", "height"},
+    "li": {"class"},
 }
 BLOCKS = ("key-points", "tool", "emergency-ladder", "samhsa")
-ALLOWED_CLASSES = {"admonition", "admonition-title", "icon", *BLOCKS}
+ALLOWED_CLASSES = {"admonition", "admonition-title", "icon", "figure", "check", *BLOCKS}
+CHECK_ITEM = re.compile(r"<li>(?:\[ \]|\u2610)\s*")
 
 CONTENT_DIR = settings.BASE_DIR / "education" / "content"
-ICON_DIR = settings.BASE_DIR / "static" / "education" / "icons"
-ICON_URL = f"/{settings.STATIC_URL.strip('/')}/education/icons/"
-ICONS = frozenset(path.stem for path in ICON_DIR.glob("*.svg"))
-ICON_SRC = re.compile(r'<img alt="([^"]*)" src="icon:([a-z0-9-]+)"\s*/?>')
-ICON_IN_MARKDOWN = re.compile(r"!\[([^\]]*)\]\(icon:([^)\s]*)\)")
+PICTURE_DIR = settings.BASE_DIR / "static" / "education"
+PICTURE_URL = f"/{settings.STATIC_URL.strip('/')}/education/"
+# Small icons beside an action, and larger drawings (the recovery position), all drawn for
+# the portal and served by it: `![alt](icon:name)`, `![alt](figure:name)`.
+PICTURES = {
+    kind: frozenset(path.stem for path in (PICTURE_DIR / f"{kind}s").glob("*.svg"))
+    for kind in ("icon", "figure")
+}
+ICONS = PICTURES["icon"]
+ICON_URL = f"{PICTURE_URL}icons/"
+PICTURE_SRC = re.compile(r'<img alt="([^"]*)" src="(icon|figure):([a-z0-9-]+)"\s*/?>')
+ICON_IN_MARKDOWN = re.compile(r"!\[([^\]]*)\]\((icon|figure):([^)\s]*)\)")
+PICTURE_PATH = re.compile(rf"^{re.escape(PICTURE_URL)}(icon|figure)s/([a-z0-9-]+)\.svg$")
 LADDER = re.compile(r"^!!! emergency-ladder( samhsa)?[ \t]*$", re.MULTILINE)
 # No javascript:, data: or other schemes that run or embed content.
 ALLOWED_URL_SCHEMES = {"https", "http", "mailto", "tel"}
@@ -91,9 +101,9 @@ def render_markdown(source: str) -> str:
     raw = markdown.markdown(
         expand_blocks(source), extensions=["extra", "sane_lists", "toc", "admonition"], output_format="html"
     )
-    raw = ICON_SRC.sub(_icon_tag, raw)
-    # A tool's list draws its own boxes to tick; "- [ ] item" is the familiar way to write one.
-    raw = raw.replace("<li>[ ] ", "<li>")
+    raw = PICTURE_SRC.sub(_picture_tag, raw)
+    # "- [ ] item" (or "- ☐ item") is a line to tick: the page draws the box, and prints it.
+    raw = CHECK_ITEM.sub('<li class="check">', raw)
     return nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -104,11 +114,12 @@ def render_markdown(source: str) -> str:
     )
 
 
-def _icon_tag(found: re.Match) -> str:
-    alt, name = found.groups()
-    if name not in ICONS:
+def _picture_tag(found: re.Match) -> str:
+    alt, kind, name = found.groups()
+    if name not in PICTURES[kind]:
         return found.group(0)  # left as it is: the filter drops the address, the loader refuses it
-    return f'<img class="icon" alt="{alt}" src="{ICON_URL}{name}.svg" width="24" height="24">'
+    size = 'width="24" height="24"' if kind == "icon" else 'width="320" height="150"'
+    return f'<img class="{kind}" alt="{alt}" src="{PICTURE_URL}{kind}s/{name}.svg" {size}>'
 
 
 def _allowed_value(tag: str, attribute: str, value: str) -> str | None:
@@ -117,13 +128,13 @@ def _allowed_value(tag: str, attribute: str, value: str) -> str | None:
         kept = [name for name in value.split() if name in ALLOWED_CLASSES]
         return " ".join(kept) or None
     if tag == "img" and attribute == "src":
-        name = value.removeprefix(ICON_URL).removesuffix(".svg")
-        return value if value.startswith(ICON_URL) and name in ICONS else None
+        found = PICTURE_PATH.match(value)
+        return value if found and found.group(2) in PICTURES[found.group(1)] else None
     return value
 
 
-def icons_in(source: str) -> list[tuple[str, str]]:
-    """Each icon the Markdown asks for: (alt text, name)."""
+def pictures_in(source: str) -> list[tuple[str, str, str]]:
+    """Each picture the Markdown asks for: (alt text, icon or figure, name)."""
     return ICON_IN_MARKDOWN.findall(expand_blocks(source))
 
 

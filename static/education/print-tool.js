@@ -3,7 +3,7 @@
 document.querySelectorAll(".module-body .admonition.tool").forEach((tool) => {
   const button = document.createElement("button");
   button.type = "button";
-  button.className = "btn btn-outline-success btn-sm print-tool no-print";
+  button.className = "btn btn-success btn-sm print-tool no-print";
   const title = tool.querySelector(".admonition-title");
   button.textContent = "Print this";
   button.setAttribute("aria-label", `Print: ${title ? title.textContent : "this tool"}`);

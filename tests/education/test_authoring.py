@@ -99,6 +99,14 @@ class RefusingWhatBreaksTheFrameTests(DraftTestCase):
         self.replace("![Lock](icon:lock)", "![Lock](icon:padlock)")
         self.assert_refused("no icon 'padlock'", self.line_of("(icon:padlock)"))
 
+    def test_a_figure_needs_alt_text_and_must_exist(self):
+        self.replace("## How to take them", "![](figure:recovery-position)\n\n## How to take them")
+        self.assert_refused(
+            "figure 'recovery-position' needs alt text", self.line_of("(figure:recovery-position)")
+        )
+        self.replace("![](figure:recovery-position)", "![A drawing](figure:cartoon)")
+        self.assert_refused("no figure 'cartoon'", self.line_of("(figure:cartoon)"))
+
 
 class RefusingHardOrOddSizedTextTests(DraftTestCase):
     def test_a_flesch_kincaid_grade_above_6(self):
@@ -269,9 +277,21 @@ class RenderingTheFrameTests(SimpleTestCase):
             self.assertRegex(icon, r'src="/static/education/icons/[a-z-]+\.svg"')
             self.assertRegex(icon, r'alt="[^"]+"')
 
+    def test_a_figure_is_the_portals_own_drawing_with_its_alt_text(self):
+        html = render_markdown("![The recovery position](figure:recovery-position)")
+        self.assertIn(
+            '<img class="figure" alt="The recovery position" src="/static/education/figures/recovery-position.svg"',
+            html,
+        )
+
     def test_the_tool_is_a_list_of_boxes_to_tick(self):
         tool = re.search(r'<div class="admonition tool">(.*?)</div>', self.html, re.S).group(1)
-        self.assertIn("<li>My pills are locked up.</li>", tool)
+        self.assertIn('<li class="check">My pills are locked up.</li>', tool)
+
+    def test_a_box_written_as_a_character_is_drawn_once(self):
+        html = render_markdown('!!! tool "Card"\n    - \u2610 I take clonazepam.\n    - My phone: ____\n')
+        self.assertIn('<li class="check">I take clonazepam.</li>', html)
+        self.assertIn("<li>My phone: ____</li>", html)
 
     def test_foreign_images_classes_and_handlers_do_not_survive(self):
         html = render_markdown(
