@@ -118,8 +118,9 @@ def _picture_tag(found: re.Match) -> str:
     alt, kind, name = found.groups()
     if name not in PICTURES[kind]:
         return found.group(0)  # left as it is: the filter drops the address, the loader refuses it
-    size = 'width="24" height="24"' if kind == "icon" else 'width="320" height="150"'
-    return f'<img class="{kind}" alt="{alt}" src="{PICTURE_URL}{kind}s/{name}.svg" {size}>'
+    # Icons have one size; a figure's height follows its width (CSS), so only icons say it.
+    size = ' width="24" height="24"' if kind == "icon" else ""
+    return f'<img class="{kind}" alt="{alt}" src="{PICTURE_URL}{kind}s/{name}.svg"{size}>'
 
 
 def _allowed_value(tag: str, attribute: str, value: str) -> str | None:
