@@ -11,8 +11,9 @@ REVIEW_DUE_AFTER = datetime.timedelta(days=365)
 
 
 class Module(models.Model):
-    """A topic in the library. Its text lives in versions; `current_version` is the
-    newest published one, kept here so lists need no per-row lookup."""
+    """A topic in the library. Its text lives in versions; `current_version` is the newest
+    approved one, the one patients read and clinicians assign, kept here so lists need no
+    per-row lookup. A module whose only versions are drafts has none and cannot be assigned."""
 
     class Topic(models.TextChoices):
         SLEEP = "sleep", "Sleep"
@@ -39,10 +40,21 @@ class Module(models.Model):
         return self.title
 
 
-class ModuleVersion(models.Model):
-    """One published text of a module with its quiz. Never changed once published:
-    patients' records point at the exact version they saw."""
+class ModuleVersionQuerySet(models.QuerySet):
+    def drafts(self):
+        """Loaded and not yet approved or rejected."""
+        return self.filter(review__isnull=True)
 
+    def approved(self):
+        return self.filter(review__decision=VersionReview.Decision.APPROVED)
+
+
+class ModuleVersion(models.Model):
+    """One text of a module with its quiz, loaded from the files as a draft. Never changed
+    once loaded: patients' records point at the exact version they saw. Its state (draft,
+    approved, rejected) is its review, an append-only record beside it."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     module = models.ForeignKey(Module, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
@@ -76,7 +88,17 @@ class ModuleVersion(models.Model):
     material_change = models.BooleanField(
         default=True, help_text="Patients must acknowledge this version again."
     )
-    published_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(default=timezone.now, help_text="When it was loaded.")
+    loaded_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who loaded the files; with two-person review they may not approve it.",
+    )
+
+    objects = ModuleVersionQuerySet.as_manager()
 
     class Meta:
         ordering = ["module", "-number"]
@@ -91,10 +113,61 @@ class ModuleVersion(models.Model):
         return f"{self.title} (version {self.number})"
 
     @property
+    def state(self) -> str:
+        """draft, approved or rejected. Follows the reverse one-to-one: select_related("review")."""
+        review = getattr(self, "review", None)
+        return review.decision if review else "draft"
+
+    @property
     def review_due(self) -> bool:
         """Not checked against its sources for 12 months: flagged to editors and
         clinicians, still shown to patients."""
         return timezone.localdate() - self.reviewed_on > REVIEW_DUE_AFTER
+
+
+class VersionReview(models.Model):
+    """A named person's decision on a draft: approved (it becomes what patients read) or
+    rejected with a reason. One per version, append-only: never changed, never deleted."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    version = models.OneToOneField(ModuleVersion, on_delete=models.PROTECT, related_name="review")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reviewer_name = models.CharField(max_length=150, blank=True)
+    credential = models.CharField(max_length=60, blank=True, help_text="For example PharmD, RN, MD.")
+    reviewed_on = models.DateField(null=True, blank=True)
+    note = models.TextField(max_length=2000, blank=True, help_text="For a rejection, the reason.")
+    what_changed = models.TextField(
+        max_length=1000, blank=True, help_text="Shown to patients asked to acknowledge again."
+    )
+    quiz_required_again = models.BooleanField(
+        default=False, help_text="Patients who passed an earlier version must pass this one."
+    )
+    # Null only for versions published before decisions were recorded (migration 0008).
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(decision="approved") | (~Q(reviewer_name="") & ~Q(credential="")),
+                name="an_approval_names_its_reviewer_and_credential",
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision="rejected") | ~Q(note=""), name="a_rejection_gives_its_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()}: {self.version}"
+
+    @property
+    def signed(self) -> str:
+        """ "Reviewed by <name, credential> on <date>", as patients and clinicians see it."""
+        return f"Reviewed by {self.reviewer_name}, {self.credential} on {self.reviewed_on:%-d %B %Y}"
 
 
 class Question(models.Model):
@@ -157,6 +230,7 @@ class AssignmentQuerySet(models.QuerySet):
         return self.annotate(
             status=Case(
                 When(cancelled_at__isnull=False, then=Value(Assignment.Status.CANCELLED)),
+                When(reacknowledge_since__isnull=False, then=Value(Assignment.Status.UPDATED)),
                 When(completed_at__isnull=False, then=Value(Assignment.Status.COMPLETED)),
                 When(due_date__lt=today, then=Value(Assignment.Status.OVERDUE)),
                 When(opened_at__isnull=False, then=Value(Assignment.Status.IN_PROGRESS)),
@@ -185,6 +259,7 @@ class Assignment(models.Model):
         OVERDUE = "overdue", "Overdue"
         COMPLETED = "completed", "Completed"
         CANCELLED = "cancelled", "Cancelled"
+        UPDATED = "updated", "Updated: please review"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")
@@ -196,6 +271,9 @@ class Assignment(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Set when a material update is approved after the patient acknowledged; cleared when they
+    # acknowledge the new version (and pass its quiz, if the editor asked for that).
+    reacknowledge_since = models.DateTimeField(null=True, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
 

@@ -8,13 +8,15 @@ import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, Q, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from education import content, quiz
+from education import authoring, content, quiz
 from education.models import (
     Acknowledgment,
     Answer,
@@ -25,7 +27,9 @@ from education.models import (
     Question,
     QuizAttempt,
     QuizDraw,
+    VersionReview,
 )
+from education.rendering import body_text, render_markdown, word_count
 
 ACKNOWLEDGMENT_STATEMENT = (
     "I have read and understood this information, and I know I can ask my care team about it."
@@ -42,41 +46,40 @@ class LoadReport:
     unchanged: list[str]
 
 
-def load_library(content_dir: Path = content.CONTENT_DIR) -> LoadReport:
-    """Publish every module file that changed. Reads and checks all files first, so
-    one bad file leaves the database exactly as it was (content.ContentError)."""
+def load_library(content_dir: Path = content.CONTENT_DIR, *, loaded_by: User | None = None) -> LoadReport:
+    """Load every module file that changed as a draft version, for an editor to approve.
+    Reads and checks all files first, so one bad file leaves the database exactly as it was
+    (content.ContentError). Patients see nothing new until a draft is approved."""
     sources = content.read_library(content_dir)
     created, updated, unchanged = [], [], []
     with transaction.atomic():
         for source in sources:
-            outcome = publish_module(source)
+            outcome = load_module(source, loaded_by=loaded_by)
             {"created": created, "updated": updated, "unchanged": unchanged}[outcome].append(source.slug)
     return LoadReport(created, updated, unchanged)
 
 
-def publish_module(source: content.ModuleSource) -> str:
-    """Publish `source` as a new version unless it is what is published already.
+def load_module(source: content.ModuleSource, *, loaded_by: User | None = None) -> str:
+    """A new draft of `source` unless its newest version, draft or not, is the same text.
     Returns "created", "updated" or "unchanged"."""
-    # Lock the module row only: PostgreSQL cannot lock the nullable side of the join.
-    locked = Module.objects.select_for_update(of=("self",)).select_related("current_version")
-    module = locked.filter(slug=source.slug).first()
-    if module and module.current_version and module.current_version.content_hash == source.content_hash:
+    module = Module.objects.select_for_update().filter(slug=source.slug).first()
+    latest = module.versions.order_by("-number").first() if module else None
+    if latest and latest.content_hash == source.content_hash:
         return "unchanged"
     outcome = "updated" if module else "created"
     if module is None:
-        module = Module(slug=source.slug)
-    module.title, module.topic, module.summary = source.title, source.topic, source.summary
+        module = Module(slug=source.slug, title=source.title, summary=source.summary)
+    module.topic = source.topic
     module.save()
-    version = _create_version(module, source)
-    module.current_version = version
-    module.save(update_fields=["current_version"])
+    _create_version(module, source, loaded_by)
     return outcome
 
 
-def _create_version(module: Module, source: content.ModuleSource) -> ModuleVersion:
+def _create_version(module: Module, source: content.ModuleSource, loaded_by: User | None) -> ModuleVersion:
     last_number = module.versions.aggregate(last=Max("number"))["last"] or 0
     version = ModuleVersion.objects.create(
         module=module,
+        loaded_by=loaded_by,
         number=last_number + 1,
         title=source.title,
         summary=source.summary,
@@ -117,11 +120,32 @@ def _create_version(module: Module, source: content.ModuleSource) -> ModuleVersi
     return version
 
 
-def counting_versions(module: Module):
-    """Versions whose acknowledgment and quiz still count: the newest material version
-    and any minor corrections published after it."""
-    floor = module.versions.filter(material_change=True).aggregate(n=Max("number"))["n"] or 0
-    return module.versions.filter(number__gte=floor)
+# The approved versions whose records still count. An acknowledgment counts from the
+# newest approved material version on; a passed quiz from the newest approved version whose
+# editor asked patients to pass it again (the first version always does).
+ACKNOWLEDGMENT_FLOOR = Q(material_change=True)
+QUIZ_FLOOR = Q(review__quiz_required_again=True)
+
+
+def counting_floors(module_id: int) -> dict[str, int]:
+    """{"acknowledgment": number, "quiz": number} in one query."""
+    floors = (
+        ModuleVersion.objects.approved()
+        .filter(module=module_id)
+        .aggregate(
+            acknowledgment=Max("number", filter=ACKNOWLEDGMENT_FLOOR), quiz=Max("number", filter=QUIZ_FLOOR)
+        )
+    )
+    return {name: floor or 0 for name, floor in floors.items()}
+
+
+def _floor_subquery(module_id: int, floor: Q):
+    return Subquery(
+        ModuleVersion.objects.approved()
+        .filter(floor, module=module_id)
+        .order_by("-number")
+        .values("number")[:1]
+    )
 
 
 # Assignments --------------------------------------------------------------------------
@@ -429,38 +453,214 @@ class Progress:
 
 
 def progress(assignment: Assignment) -> Progress:
-    """What still counts toward completing `assignment` (three queries)."""
-    counting = counting_versions(assignment.module)
+    """What still counts toward completing `assignment` (four queries)."""
+    floors = counting_floors(assignment.module_id)
     attempts = assignment.attempts.select_related("version")
     return Progress(
-        acknowledged=assignment.acknowledgments.filter(version__in=counting).first(),
-        passed=attempts.filter(version__in=counting, passed=True).first(),
+        acknowledged=assignment.acknowledgments.filter(version__number__gte=floors["acknowledgment"]).first(),
+        passed=attempts.filter(version__number__gte=floors["quiz"], passed=True).first(),
         latest_attempt=attempts.first(),
     )
 
 
 def complete_if_done(*, assignment: Assignment) -> bool:
-    """Mark the assignment complete once a counting version is acknowledged and its quiz
-    passed, in either order: one conditional UPDATE, so it happens once and costs one query."""
+    """Once a counting version is acknowledged and a counting quiz passed, in either order:
+    mark an open assignment complete, or lift an update's request to acknowledge again from
+    a completed one. One conditional UPDATE, so it happens once and costs one query."""
     now = timezone.now()
     module_id = assignment.module_id
-    acknowledged = _counting(Acknowledgment.objects.filter(assignment=assignment.pk), module_id)
-    passed = _counting(QuizAttempt.objects.filter(assignment=assignment.pk, passed=True), module_id)
-    completed = (
-        Assignment.objects.open()
-        .filter(Exists(acknowledged), Exists(passed), pk=assignment.pk)
-        .update(completed_at=now)
+    acknowledged = Acknowledgment.objects.filter(
+        assignment=assignment.pk, version__number__gte=_floor_subquery(module_id, ACKNOWLEDGMENT_FLOOR)
     )
-    if completed:
-        assignment.completed_at = now
-    return bool(completed)
+    passed = QuizAttempt.objects.filter(
+        assignment=assignment.pk, passed=True, version__number__gte=_floor_subquery(module_id, QUIZ_FLOOR)
+    )
+    changed = (
+        Assignment.objects.not_cancelled()
+        .filter(Q(completed_at__isnull=True) | Q(reacknowledge_since__isnull=False), pk=assignment.pk)
+        .filter(Exists(acknowledged), Exists(passed))
+        .update(completed_at=Coalesce("completed_at", Value(now)), reacknowledge_since=None)
+    )
+    if changed:
+        assignment.completed_at = assignment.completed_at or now
+        assignment.reacknowledge_since = None
+    return bool(changed)
 
 
-def _counting(records, module_id):
-    """`records` (acknowledgments or attempts) on the newest material version or later."""
-    floor = (
-        ModuleVersion.objects.filter(module=module_id, material_change=True)
-        .order_by("-number")
-        .values("number")[:1]
+# Editorial review -----------------------------------------------------------------------------
+
+
+def approve_version(
+    *,
+    version: ModuleVersion,
+    editor: User,
+    reviewer_name: str,
+    credential: str,
+    reviewed_on: datetime.date,
+    note: str = "",
+    what_changed: str = "",
+    quiz_required_again: bool = False,
+) -> VersionReview:
+    """Record a named, credentialed approval and make `version` what patients read.
+
+    After a material change, every patient who acknowledged an earlier version is asked to
+    acknowledge again, in one set-based UPDATE however many patients that is."""
+    version, previous = _decidable(version, editor)
+    material = previous is not None and version.material_change
+    _check_approval(version, reviewer_name, credential, reviewed_on, what_changed, material)
+    try:
+        with transaction.atomic():
+            return _publish(
+                version,
+                previous,
+                decided_by=editor,
+                reviewer_name=reviewer_name.strip(),
+                credential=credential.strip(),
+                reviewed_on=reviewed_on,
+                note=note.strip(),
+                what_changed=what_changed.strip() if material else "",
+                quiz_required_again=quiz_required_again,
+            )
+    except IntegrityError:
+        raise ValidationError(DECIDED_A_MOMENT_AGO) from None
+
+
+DECIDED_A_MOMENT_AGO = "Another editor decided on this version a moment ago. Nothing was changed."
+
+
+def reject_version(*, version: ModuleVersion, editor: User, reason: str) -> VersionReview:
+    """Record that a draft will not be published, and why. It stays on the record."""
+    version, _ = _decidable(version, editor)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the draft is rejected, so its author can fix it."})
+    try:
+        with transaction.atomic():
+            return VersionReview.objects.create(
+                version=version,
+                decision=VersionReview.Decision.REJECTED,
+                note=reason.strip(),
+                decided_by=editor,
+            )
+    except IntegrityError:
+        raise ValidationError(DECIDED_A_MOMENT_AGO) from None
+
+
+def _publish(version: ModuleVersion, previous: ModuleVersion | None, **review) -> VersionReview:
+    """The approval row, the module pointing at the version, and the request to acknowledge
+    again after a material change: the three writes of an approval, in the caller's
+    transaction."""
+    now = timezone.now()
+    approval = VersionReview.objects.create(
+        version=version,
+        decision=VersionReview.Decision.APPROVED,
+        decided_at=now,
+        # Nothing came before the first version: its quiz is required.
+        **(review | {"quiz_required_again": review.get("quiz_required_again") or previous is None}),
     )
-    return records.filter(version__number__gte=Subquery(floor))
+    module = version.module
+    module.current_version, module.title, module.summary = version, version.title, version.summary
+    module.save(update_fields=["current_version", "title", "summary"])
+    if previous is not None and version.material_change:
+        ask_to_acknowledge_again(module=module, since=now)
+    return approval
+
+
+def ask_to_acknowledge_again(*, module: Module, since: datetime.datetime) -> int:
+    """Every open or completed assignment of `module` whose patient acknowledged an earlier
+    version: one UPDATE. Returns how many."""
+    acknowledged = Acknowledgment.objects.filter(assignment=OuterRef("pk"))
+    return (
+        Assignment.objects.not_cancelled()
+        .filter(Exists(acknowledged), module=module)
+        .update(reacknowledge_since=since)
+    )
+
+
+def recheck(version: ModuleVersion) -> list[str]:
+    """The loader's checks run again on a stored draft: a rule added after it was loaded
+    still stops it. Messages name the line of its Markdown body."""
+    html = render_markdown(version.body_markdown)
+    text = body_text(html)
+    findings = [
+        *authoring.red_lines(version.body_markdown),
+        *authoring.blocks(version.body_markdown, html),
+        *authoring.readability(version.body_markdown, html, text, word_count(text)),
+    ]
+    problems = [
+        f"line {content.line_of(version.body_markdown, f.offset)}: {f.message}"
+        for f in sorted(findings, key=lambda f: f.offset)
+    ]
+    if version.questions.count() < content.MIN_BANK_SIZE:
+        problems.append(f"the quiz bank has fewer than {content.MIN_BANK_SIZE} questions")
+    return problems
+
+
+def _decidable(version: ModuleVersion, editor: User) -> tuple[ModuleVersion, ModuleVersion | None]:
+    """The version with its module, and the version it would replace, if `editor` may
+    decide on it now."""
+    if not editor.is_content_editor:
+        raise ValidationError("Only content editors can approve or reject a draft.")
+    version = ModuleVersion.objects.select_related("review", "module__current_version").get(pk=version.pk)
+    if hasattr(version, "review"):
+        raise ValidationError(
+            f"This version was already {version.review.get_decision_display().lower()} "
+            f"on {version.review.decided_at:%-d %B %Y}. Nothing was changed."
+        )
+    if settings.TWO_PERSON_REVIEW and version.loaded_by_id == editor.pk:
+        raise ValidationError(
+            "You loaded this draft, and two-person review is on: another content editor must decide on it."
+        )
+    previous = version.module.current_version
+    if previous and version.number < previous.number:
+        raise ValidationError(
+            f"Version {previous.number} is already approved; an older draft cannot replace it."
+        )
+    return version, previous
+
+
+def _check_approval(version, reviewer_name, credential, reviewed_on, what_changed, material) -> None:
+    errors = {}
+    if not reviewer_name.strip():
+        errors["reviewer_name"] = "Name the person who reviewed this version."
+    if not credential.strip():
+        errors["credential"] = "Give the reviewer's credential, for example PharmD, RN or MD."
+    if reviewed_on > timezone.localdate():
+        errors["reviewed_on"] = "The review date cannot be in the future."
+    if material and not what_changed.strip():
+        errors["what_changed"] = (
+            "Say in a sentence or two what changed: patients who read the earlier version see it "
+            "when they are asked to acknowledge again."
+        )
+    if errors:
+        raise ValidationError(errors)
+    problems = recheck(version)
+    if problems:
+        raise ValidationError(
+            ["This draft fails the loader's checks now, so it cannot be approved:", *problems]
+        )
+
+
+def approve_all_drafts(*, editor: User, reviewer_name: str, credential: str, note: str = "") -> int:
+    """Approve the newest draft of every module, for the demo library and tests: callers
+    name who approves, and production has no such shortcut (seed_demo refuses to run)."""
+    approved = 0
+    for module in Module.objects.select_related("current_version"):
+        draft = module.versions.drafts().order_by("-number").first()
+        if draft is None:
+            continue
+        draft.module = module
+        with transaction.atomic():
+            _publish(
+                draft,
+                module.current_version,
+                decided_by=editor,
+                reviewer_name=reviewer_name,
+                credential=credential,
+                reviewed_on=timezone.localdate(),
+                note=note,
+                what_changed="The text was updated."
+                if module.current_version and draft.material_change
+                else "",
+            )
+        approved += 1
+    return approved

@@ -17,6 +17,8 @@ from education.models import Acknowledgment, Answer, Assignment, Module, Questio
 from portal.models import FollowUpVisit
 
 DEMO_CLINIC_NAME = "Riverside Demo Clinic"
+# The demo library needs an approval to be readable; this one says plainly what it is.
+DEMO_REVIEWER = "Demo reviewer (not a clinical review)"
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo sign-in, refused in production
 SYNTHETIC_EMAIL_PREFIX = "demo-patient-"
 SYNTHETIC_BATCH_SIZE = 2000
@@ -109,7 +111,13 @@ def seed_demo_accounts() -> Clinic:
     editor.save(update_fields=["is_staff"])
     editor.groups.add(Group.objects.get(name=CONTENT_EDITORS_GROUP))
     patient = _upsert_user(PATIENT, password, role=User.Role.PATIENT, clinic=clinic, record_number="DEMO-0")
-    education_services.load_library()
+    education_services.load_library(loaded_by=editor)
+    education_services.approve_all_drafts(
+        editor=editor,
+        reviewer_name=DEMO_REVIEWER,
+        credential="none",
+        note="Demo data: not a clinical review.",
+    )
     _assign_every_module(patient, assigned_by=User.objects.get(email=CLINICIAN.email))
     return clinic
 
@@ -118,7 +126,8 @@ def _assign_every_module(patient: User, assigned_by: User) -> None:
     """Give the demo patient each module once, due over the next few weeks."""
     already = set(Assignment.objects.filter(patient=patient).not_cancelled().values_list("module", flat=True))
     today = patient.clinic.today()
-    for weeks, module in enumerate(Module.objects.exclude(pk__in=already).order_by("slug"), 1):
+    modules = Module.objects.exclude(current_version=None).exclude(pk__in=already).order_by("slug")
+    for weeks, module in enumerate(modules, 1):
         education_services.assign_modules(
             patients=[patient],
             modules=[module],

@@ -145,6 +145,9 @@ AXES_USERNAME_CALLABLE = "accounts.security.username_for_lockout"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Two-step sign-in: required for staff in production; MFA_REQUIRED_FOR_STAFF=false for a demo.
 MFA_REQUIRED_FOR_STAFF = env.bool("MFA_REQUIRED_FOR_STAFF", default=PRODUCTION)
+
+# An editor may not approve a draft they loaded themselves: on in production.
+TWO_PERSON_REVIEW = env.bool("TWO_PERSON_REVIEW", default=PRODUCTION)
 OTP_TOTP_ISSUER = "Clinic education portal"
 PASSWORD_RESETS_PER_ACCOUNT_HOUR = env.int("PASSWORD_RESETS_PER_ACCOUNT_HOUR", default=3)
 PASSWORD_RESETS_PER_ADDRESS_HOUR = env.int("PASSWORD_RESETS_PER_ADDRESS_HOUR", default=10)

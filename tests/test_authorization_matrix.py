@@ -21,6 +21,7 @@ from education.models import Assignment, Module
 from portal import reminders
 from tests.base import PortalTestCase
 from tests.factories import ClinicianFactory, PatientFactory, VisitFactory
+from tests.library import load_and_approve
 
 PERSONAS = ["anonymous", "patient_a", "patient_b", "clinician_a", "clinician_other", "editor", "clinic_admin"]
 STAFF = {"clinician_a", "clinician_other", "editor", "clinic_admin"}
@@ -138,7 +139,7 @@ class AuthorizationMatrixTests(PortalTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        services.load_library()
+        load_and_approve()
         cls.bea = PatientFactory(email="bea@example.org", full_name="Bea Second", clinic=cls.riverside)
         cls.editor = ClinicianFactory(email="editor@example.org", is_staff=True)
         cls.editor.groups.add(Group.objects.get(name=CONTENT_EDITORS_GROUP))

@@ -9,6 +9,7 @@ from accounts.models import Clinic, User
 from education import services
 from education.models import Choice, Module
 from tests.factories import PASSWORD, ClinicFactory, ClinicianFactory, PatientFactory
+from tests.library import load_and_approve
 
 
 @dataclass
@@ -23,7 +24,7 @@ ALL_MODULES = "all"
 
 def clinic_with_a_patient(modules=("driving-and-machinery",)) -> Setup:
     """Riverside with Alice and Pat; Pat has `modules` assigned (slugs, or ALL_MODULES)."""
-    services.load_library()
+    load_and_approve()
     clinic = ClinicFactory(name="Riverside")
     alice = ClinicianFactory(email="alice@example.org", full_name="Alice Clinician", clinics=[clinic])
     pat = PatientFactory(email="pat@example.org", full_name="Pat Patient", clinic=clinic)

@@ -9,6 +9,7 @@ from education import services
 from education.content import CONTENT_DIR
 from education.models import Assignment, Module, QuizDraw
 from tests.base import PortalTestCase
+from tests.library import load_and_approve
 
 
 class EducationTestCase(PortalTestCase):
@@ -18,7 +19,7 @@ class EducationTestCase(PortalTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
-        services.load_library()
+        load_and_approve()
         cls.sleep = Module.objects.select_related("current_version").get(slug="sleep-medicines")
         cls.driving = Module.objects.get(slug="driving-and-machinery")
         cls.in_a_week = datetime.date.today() + datetime.timedelta(days=7)
@@ -85,5 +86,5 @@ def publish_edit(slug, old, new, material=True):
         if not material:
             text = text.replace("pass_mark = 80", "pass_mark = 80\nmaterial_change = false", 1)
         module_file.write_text(text)
-        services.load_library(library)
+        load_and_approve(library)
     return Module.objects.select_related("current_version").get(slug=slug).current_version

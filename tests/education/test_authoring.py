@@ -12,10 +12,10 @@ from pathlib import Path
 from django.core.management import CommandError, call_command
 from django.test import SimpleTestCase, TestCase
 
-from education import services
 from education.content import ContentError, read_library
 from education.models import Module
 from education.rendering import render_markdown
+from tests.library import load_and_approve
 
 DRAFT = Path(__file__).parent / "drafts" / "plain-module"
 
@@ -213,7 +213,7 @@ class ReviewDateTests(TestCase):
         module_file = library / "plain-module" / "module.md"
         long_ago = datetime.date.today() - datetime.timedelta(days=400)
         module_file.write_text(module_file.read_text().replace("2026-11-01", long_ago.isoformat()))
-        services.load_library(library)
+        load_and_approve(library)
         version = Module.objects.get(slug="plain-module").current_version
         self.assertTrue(version.review_due)
         from portal.forms import AssignForm
@@ -223,7 +223,7 @@ class ReviewDateTests(TestCase):
         self.assertIn("A plain test module (content check due)", str(form["modules"]))
 
     def test_content_checked_this_year_is_not_flagged(self):
-        services.load_library(DRAFT.parent)
+        load_and_approve(DRAFT.parent)
         self.assertFalse(Module.objects.get(slug="plain-module").current_version.review_due)
 
 

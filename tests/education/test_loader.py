@@ -9,6 +9,7 @@ from django.test import TestCase
 from education import services
 from education.content import CONTENT_DIR, ContentError
 from education.models import Choice, Module, ModuleVersion, Question
+from tests.library import load_and_approve
 
 
 class LibraryCopyMixin:
@@ -72,8 +73,13 @@ class LoadingTheLibraryTests(LibraryCopyMixin, TestCase):
             (ModuleVersion.objects.count(), Question.objects.count(), Choice.objects.count()), counts
         )
 
-    def test_editing_one_file_creates_exactly_one_new_version(self):
+    def test_loading_makes_drafts_that_no_patient_sees_until_approved(self):
         self.load()
+        self.assertEqual(ModuleVersion.objects.drafts().count(), 7)
+        self.assertFalse(Module.objects.exclude(current_version=None).exists())
+
+    def test_editing_one_file_creates_exactly_one_new_draft(self):
+        load_and_approve(self.library)
         first = Module.objects.get(slug="sleep-medicines").current_version
         self.edit(
             "sleep-medicines",
@@ -85,8 +91,10 @@ class LoadingTheLibraryTests(LibraryCopyMixin, TestCase):
         self.assertEqual(report.updated, ["sleep-medicines"])
         self.assertEqual(ModuleVersion.objects.count(), 8)
         module = Module.objects.get(slug="sleep-medicines")
-        self.assertEqual(module.current_version.number, 2)
+        self.assertEqual(module.current_version, first)  # patients still read the approved one
+        self.assertEqual(module.versions.drafts().get().number, 2)
         self.assertEqual(ModuleVersion.objects.get(pk=first.pk).body_markdown, first.body_markdown)
+        self.assertEqual(self.load().unchanged.count("sleep-medicines"), 1)  # the draft is not loaded twice
 
     def test_editing_the_quiz_alone_also_makes_a_new_version(self):
         self.load()
@@ -231,7 +239,7 @@ class RefusingWeakQuizBanksTests(LibraryCopyMixin, TestCase):
     def test_a_valid_bank_loads(self):
         self.write_bank(longest_right=4)  # 4 of 12 is a third: allowed
         self.load()
-        self.assertEqual(Module.objects.get(slug="sleep-medicines").current_version.questions.count(), 12)
+        self.assertEqual(Module.objects.get(slug="sleep-medicines").versions.get().questions.count(), 12)
 
     def test_the_right_answer_longest_in_more_than_40_percent_of_questions(self):
         path = self.write_bank(longest_right=5)  # 5 of 12

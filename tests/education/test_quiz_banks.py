@@ -19,6 +19,7 @@ from education.content import CONTENT_DIR
 from education.models import Answer, Module, QuizAttempt, QuizDraw
 from tests.education.base import EducationTestCase, publish_edit
 from tests.factories import PatientFactory
+from tests.library import load_and_approve
 
 
 def six_concepts_of_two():
@@ -341,7 +342,7 @@ class QuizQueryCountTests(EducationTestCase):
             text = quiz_file.read_text()
             questions = text[text.index("[[questions]]") :]
             quiz_file.write_text(text + "\n" + questions + "\n" + questions)
-            services.load_library(library)
+            load_and_approve(library)
         self.assignment.module.refresh_from_db()
         self.assertEqual(self.assignment.module.current_version.questions.count(), 36)
 

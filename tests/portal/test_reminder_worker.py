@@ -14,10 +14,10 @@ from django.db import connection
 from django.test import TransactionTestCase
 from django.utils import timezone
 
-from education import services
 from education.models import Assignment, Module
 from portal.models import Reminder
 from tests.factories import ClinicFactory, ClinicianFactory, PatientFactory
+from tests.library import load_and_approve
 from tests.services import SmtpServer, broker_url_or_skip, postgresql_or_skip
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ class RealWorkerTests(TransactionTestCase):
         self.broker = broker_url_or_skip()
         self.queue = f"test-reminders-{uuid.uuid4().hex[:8]}"
         self.client_app = Celery(broker=self.broker, backend=self.broker)
-        services.load_library()
+        load_and_approve()
         clinic = ClinicFactory(name="Riverside")
         alice = ClinicianFactory(clinics=[clinic])
         tomorrow = timezone.localdate() + datetime.timedelta(days=1)
