@@ -13,7 +13,7 @@ def get_assignment_for_patient(request, code) -> Assignment:
     assignments = (
         Assignment.objects.for_patient(request.user)
         .not_cancelled()
-        .select_related("patient", "module__current_version")
+        .select_related("patient", "module__current_version__review")
     )
     return get_object_or_404(assignments, code=code)
 

@@ -105,6 +105,8 @@ class LearningRecord:
         assignment = self.assignment
         if assignment.cancelled_at:
             return "Cancelled"
+        if assignment.reacknowledge_since:
+            return f"Needs to re-acknowledge (updated {assignment.reacknowledge_since:%-d %b %Y})"
         if assignment.completed_at:
             return "Completed, on an earlier version" if self.acknowledged_earlier_version else "Completed"
         if assignment.due_date < timezone.localdate():
@@ -113,8 +115,13 @@ class LearningRecord:
 
     @property
     def to_do(self):
-        """What is not done yet, in words, for an open assignment."""
-        if self.assignment.completed_at or self.assignment.cancelled_at:
+        """What is not done yet, in words, for an open assignment or one asked to
+        acknowledge an update."""
+        if self.assignment.cancelled_at:
+            return []
+        if self.assignment.reacknowledge_since:
+            return ["acknowledge the updated version"]
+        if self.assignment.completed_at:
             return []
         steps = [] if self.assignment.opened_at else ["not opened"]
         if not self.passed:
@@ -127,7 +134,7 @@ class LearningRecord:
 def learning_records(assignments) -> list[LearningRecord]:
     """Records for an Assignment queryset: six queries however many assignments."""
     assignments = assignments.select_related(
-        "module__current_version", "assigned_by", "cancelled_by"
+        "module__current_version__review", "assigned_by", "cancelled_by"
     ).prefetch_related(
         Prefetch(
             "attempts",
@@ -150,7 +157,8 @@ def learning_records(assignments) -> list[LearningRecord]:
 def _material_floors(module_ids) -> dict[int, int]:
     """Per module, the newest version that asked for a fresh acknowledgment."""
     rows = (
-        ModuleVersion.objects.filter(module__in=module_ids, material_change=True)
+        ModuleVersion.objects.approved()
+        .filter(module__in=module_ids, material_change=True)
         .values("module")
         .annotate(floor=Max("number"))
     )

@@ -8,6 +8,17 @@ from portal.models import FollowUpVisit
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
+class ModuleCheckboxes(forms.CheckboxSelectMultiple):
+    """A module with no approved version is shown, disabled, so the clinician sees why it
+    cannot be picked rather than wondering where it went."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if getattr(value, "instance", None) is not None and not value.instance.current_version_id:
+            option["attrs"]["disabled"] = True
+        return option
+
+
 class ModuleChoiceMixin(forms.Form):
     """Pick modules one by one, or a named set of them."""
 
@@ -19,8 +30,8 @@ class ModuleChoiceMixin(forms.Form):
     modules = forms.ModelMultipleChoiceField(
         label="Or pick modules",
         required=False,
-        queryset=Module.objects.filter(current_version__isnull=False).select_related("current_version"),
-        widget=forms.CheckboxSelectMultiple,
+        queryset=Module.objects.select_related("current_version__review"),
+        widget=ModuleCheckboxes,
     )
     due_date = forms.DateField(widget=DATE_INPUT)
 
@@ -29,11 +40,20 @@ class ModuleChoiceMixin(forms.Form):
         self.fields["modules"].label_from_instance = module_label
 
     def chosen_modules(self) -> list[Module]:
+        """The modules picked or in the set; a module awaiting review is never assigned."""
         chosen = set(self.cleaned_data.get("modules") or [])
         if self.cleaned_data.get("module_set"):
             slugs = MODULE_SETS[self.cleaned_data["module_set"]].slugs
             chosen.update(self.fields["modules"].queryset.filter(slug__in=slugs))
-        return sorted(chosen, key=lambda module: module.title)
+        return sorted((m for m in chosen if m.current_version_id), key=lambda module: module.title)
+
+    def clean_modules(self):
+        waiting = [module.title for module in self.cleaned_data["modules"] if not module.current_version_id]
+        if waiting:
+            raise forms.ValidationError(
+                f"{', '.join(waiting)} cannot be assigned yet: no version has been approved by a reviewer."
+            )
+        return self.cleaned_data["modules"]
 
     def clean(self):
         cleaned = super().clean()
@@ -43,10 +63,14 @@ class ModuleChoiceMixin(forms.Form):
 
 
 def module_label(module: Module) -> str:
-    """The module's title, flagged when its content is due for a check against its sources."""
-    if module.current_version.review_due:
-        return f"{module.title} (content check due)"
-    return module.title
+    """The module's title with its sign-off, as clinicians see it when assigning; flagged
+    when its content is due for a check, or not assignable while it waits for review."""
+    version = module.current_version
+    if version is None:
+        return f"{module.title}: waiting for review, cannot be assigned yet"
+    review = getattr(version, "review", None)
+    label = f"{module.title} · {review.signed}" if review else module.title
+    return f"{label} · content check due" if version.review_due else label
 
 
 class AssignForm(ModuleChoiceMixin):

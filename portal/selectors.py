@@ -4,7 +4,7 @@ number of queries however many patients a clinic has."""
 import datetime
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf
 from django.utils import timezone
 
@@ -60,6 +60,8 @@ def _stat_expressions(today: datetime.date, now: datetime.datetime) -> dict:
             Value(NEVER),
         ),
         "next_visit": Subquery(next_visit.values("scheduled_at")[:1]),
+        # Since when a module the patient had acknowledged was updated and awaits a new one.
+        "reacknowledge_since": _per_patient(assigned, Min("reacknowledge_since")),
     }
 
 

@@ -220,7 +220,8 @@ class ReviewDateTests(TestCase):
         from tests.factories import PatientFactory
 
         form = AssignForm(patient=PatientFactory())
-        self.assertIn("A plain test module (content check due)", str(form["modules"]))
+        self.assertIn("A plain test module · Reviewed by Test reviewer", str(form["modules"]))
+        self.assertIn("· content check due", str(form["modules"]))
 
     def test_content_checked_this_year_is_not_flagged(self):
         load_and_approve(DRAFT.parent)

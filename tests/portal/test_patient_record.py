@@ -54,7 +54,7 @@ class PatientRecordTests(EducationTestCase):
         )
         self.sign_in(self.alice)
         response = self.page()
-        self.assertContains(response, "Completed, on an earlier version")
+        self.assertContains(response, "Needs to re-acknowledge (updated")
         self.assertContains(response, "Acknowledged an earlier version; the current version is 2")
 
     def test_its_query_count_does_not_grow_with_the_patients_records(self):
