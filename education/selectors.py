@@ -1,6 +1,7 @@
 """What a clinician reads about a patient's learning, built in a fixed number of queries."""
 
 import datetime
+import difflib
 from dataclasses import dataclass, field
 
 from django.db.models import Max, Prefetch
@@ -248,3 +249,75 @@ def _concepts(attempts) -> list[ConceptResult]:
             results[key].times_asked += 1
             results[key].times_missed += not shown.is_correct
     return list(results.values())
+
+
+# What changed between two versions, for the editors' review ----------------------------------
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One row of a side-by-side comparison: "same", "changed", "removed", "added" or "gap"
+    (unchanged lines left out, `left` says how many)."""
+
+    kind: str
+    left: str = ""
+    right: str = ""
+    left_number: int | None = None
+    right_number: int | None = None
+
+
+def side_by_side(old: list[str], new: list[str], context: int = 2) -> list[DiffRow]:
+    """The two texts line by line, unchanged stretches cut down to `context` lines."""
+    rows = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
+        if tag == "equal":
+            rows += _unchanged(old, i1, i2, j1, context)
+            continue
+        for offset in range(max(i2 - i1, j2 - j1)):
+            i, j = i1 + offset, j1 + offset
+            left, right = (old[i] if i < i2 else None), (new[j] if j < j2 else None)
+            kind = (
+                "changed"
+                if left is not None and right is not None
+                else "removed"
+                if right is None
+                else "added"
+            )
+            rows.append(
+                DiffRow(
+                    kind,
+                    left or "",
+                    right or "",
+                    i + 1 if left is not None else None,
+                    j + 1 if right is not None else None,
+                )
+            )
+    return rows
+
+
+def _unchanged(old, i1, i2, j1, context) -> list[DiffRow]:
+    same = [DiffRow("same", old[i], old[i], i + 1, j1 + (i - i1) + 1) for i in range(i1, i2)]
+    if len(same) <= 2 * context + 1:
+        return same
+    hidden = len(same) - 2 * context
+    return [*same[:context], DiffRow("gap", f"{hidden} unchanged lines"), *same[-context:]]
+
+
+def bank_lines(versions) -> dict[int, list[str]]:
+    """Each version's quiz bank as lines of text to compare (one query for all)."""
+    lines: dict[int, list[str]] = {version.pk: [] for version in versions}
+    choices = (
+        Choice.objects.filter(question__version__in=versions)
+        .select_related("question")
+        .order_by("question__version", "question__position", "position")
+    )
+    current = None
+    for choice in choices:
+        question = choice.question
+        if question.pk != current:
+            current = question.pk
+            lines[question.version_id].append(f"Q{question.position} [{question.concept}] {question.text}")
+        mark = "right" if choice.is_correct else "wrong"
+        lines[question.version_id].append(f"    ({mark}) {choice.text}")
+        lines[question.version_id].append(f"        {choice.explanation}")
+    return lines

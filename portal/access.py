@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.access import clinician_required
 from accounts.models import Clinic, User
+from education.models import ModuleVersion
 from portal.models import FollowUpVisit
 
 
@@ -36,3 +37,25 @@ def get_patient_for_clinic_admin(request, code) -> User:
     return get_object_or_404(
         User.objects.patients().filter(clinic__in=Clinic.objects.administered_by(request.user)), code=code
     )
+
+
+def content_editor_required(view):
+    """Content editors only: anonymous users go to sign in, everyone else gets a 404."""
+
+    @clinician_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_content_editor:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def get_version_for_editor(request, code) -> ModuleVersion:
+    """A module version, draft or decided, with its module, the version patients read now
+    and its decision; for the content editors that content_editor_required lets in."""
+    versions = ModuleVersion.objects.select_related(
+        "module__current_version__review", "review__decided_by", "loaded_by"
+    )
+    return get_object_or_404(versions, code=code)

@@ -183,3 +183,29 @@ class AuditFilterForm(forms.Form):
     actor = forms.UUIDField(required=False, widget=forms.HiddenInput)
     since = forms.DateField(label="From", required=False, widget=DATE_INPUT)
     until = forms.DateField(label="To", required=False, widget=DATE_INPUT)
+
+
+class ApproveVersionForm(forms.Form):
+    reviewer_name = forms.CharField(label="Reviewer's name", max_length=150)
+    credential = forms.CharField(label="Credential", max_length=60, help_text="For example PharmD, RN or MD.")
+    reviewed_on = forms.DateField(label="Date of the review", widget=DATE_INPUT)
+    what_changed = forms.CharField(
+        label="What changed, for patients",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required for a material change: patients who acknowledged the earlier version "
+        "see this when they are asked to acknowledge again. Plain words, no health details of anyone.",
+    )
+    quiz_required_again = forms.BooleanField(
+        label="Patients who passed the earlier quiz must pass this one too", required=False
+    )
+    note = forms.CharField(
+        label="Note for the record", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RejectVersionForm(forms.Form):
+    reason = forms.CharField(
+        label="Why it is rejected", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )

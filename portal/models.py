@@ -59,6 +59,7 @@ class Reminder(models.Model):
         OVERDUE = "overdue", "One day overdue"
         STILL_OVERDUE = "still_overdue", "Seven days overdue"
         VISIT_DIGEST = "visit_digest", "Visits tomorrow (clinician digest)"
+        UPDATED = "updated", "A module was updated: acknowledge again"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -78,6 +79,8 @@ class Reminder(models.Model):
         null=True, blank=True, help_text="No longer due when it came to be sent."
     )
     failed_at = models.DateTimeField(null=True, blank=True, help_text="The mail server refused the address.")
+    # For "updated": which update it is about, so a later update gets its own reminder.
+    update_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)
 
     objects = ReminderQuerySet.as_manager()
@@ -86,8 +89,13 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["assignment", "kind"],
-                condition=models.Q(assignment__isnull=False),
+                condition=models.Q(assignment__isnull=False) & ~models.Q(kind="updated"),
                 name="one_reminder_per_assignment_and_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["assignment", "update_at"],
+                condition=models.Q(kind="updated"),
+                name="one_reminder_per_update",
             ),
             models.UniqueConstraint(
                 fields=["visit", "kind"], condition=models.Q(visit__isnull=False), name="one_digest_per_visit"
@@ -133,6 +141,9 @@ class AuditEvent(models.Model):
         ASSIGNMENT_CREATED = "assignment_created", "Modules assigned"
         ASSIGNMENT_CANCELLED = "assignment_cancelled", "Assignment cancelled"
         ACCESS_CHANGED = "access_changed", "Role, group or clinic membership changed"
+        DRAFTS_LOADED = "drafts_loaded", "Module drafts loaded from the library files"
+        VERSION_APPROVED = "version_approved", "Module version approved"
+        VERSION_REJECTED = "version_rejected", "Module version rejected"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

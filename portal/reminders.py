@@ -86,6 +86,26 @@ def plan_patient_reminders(now: datetime.datetime | None = None) -> int:
     return created
 
 
+def plan_update_reminders() -> int:
+    """One reminder per update a patient was asked to acknowledge again (open or completed
+    assignments alike): the update's date is part of the row's identity."""
+    already = Reminder.objects.filter(
+        assignment=OuterRef("pk"), kind=Reminder.Kind.UPDATED, update_at=OuterRef("reacknowledge_since")
+    )
+    due = (
+        Assignment.objects.not_cancelled()
+        .filter(reacknowledge_since__isnull=False, patient__is_active=True, patient__reminder_emails=True)
+        .exclude(patient__password__startswith=UNUSABLE_PASSWORD_PREFIX)
+        .exclude(Exists(already))
+        .order_by()
+        .values_list("pk", "patient_id", "reacknowledge_since")
+    )
+    return _insert_in_batches(
+        Reminder(kind=Reminder.Kind.UPDATED, assignment_id=pk, recipient_id=patient_id, update_at=since)
+        for pk, patient_id, since in due.iterator()
+    )
+
+
 def plan_visit_digests(now: datetime.datetime | None = None) -> int:
     """One digest row per visit taking place tomorrow in its clinic's time zone."""
     now = now or timezone.now()
@@ -269,7 +289,11 @@ def _deliver_to_one(reminders, waiting, mail, report, sent) -> None:
 
 
 def _still_due(reminder: Reminder) -> bool:
-    """An assignment completed or cancelled, or a visit held, since planning: no email."""
+    """An assignment completed or cancelled, an update acknowledged, or a visit held,
+    since planning: no email."""
+    if reminder.kind == Reminder.Kind.UPDATED:
+        assignment = reminder.assignment
+        return not assignment.cancelled_at and assignment.reacknowledge_since == reminder.update_at
     if reminder.assignment_id:
         assignment = reminder.assignment
         return not (assignment.completed_at or assignment.cancelled_at)

@@ -9,8 +9,9 @@ from portal import reminders
 
 @shared_task
 def send_due_reminders():
-    """Plan the patient reminders now due, then queue their delivery."""
-    planned = reminders.plan_patient_reminders()
+    """Plan the patient reminders now due (and those about updated modules), then queue
+    their delivery."""
+    planned = reminders.plan_patient_reminders() + reminders.plan_update_reminders()
     return {"planned": planned, "batches": queue_deliveries()}
 
 

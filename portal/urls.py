@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
+from portal.views import library
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
 # random code.
@@ -27,6 +28,13 @@ clinician_patterns = [
     path("audit/", views.audit_trail, name="audit_trail"),
     path("audit/patients/<uuid:code>.csv", views.audit_patient_csv, name="audit_patient_csv"),
     path("export/assignments.csv", views.export_assignments, name="export_assignments"),
+    # The content editors' review of the module library.
+    path("library/review/", library.review_list, name="library_review"),
+    path("library/review/load/", library.load_drafts, name="library_load"),
+    path("library/versions/<uuid:code>/", library.version_detail, name="library_version"),
+    path("library/versions/<uuid:code>/compare/", library.version_diff, name="library_diff"),
+    path("library/versions/<uuid:code>/approve/", library.version_approve, name="library_approve"),
+    path("library/versions/<uuid:code>/reject/", library.version_reject, name="library_reject"),
     # The patient's settings, and the unsubscribe link of reminder emails (no sign-in).
     path("settings/", views.patient_settings, name="patient_settings"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),

@@ -36,6 +36,7 @@ CLINICIAN_PAGE = "clinician_page"  # anonymous: login; patients: 404
 CLINIC_A_RECORD = "clinic_a_record"  # A's clinicians only; anonymous: login; others: 404
 ADMIN_PAGE = "admin_page"  # clinic admins only; anonymous: login; everyone else: 404
 CLINIC_A_ADMIN_RECORD = "clinic_a_admin_record"  # A's clinic admin only
+EDITOR_PAGE = "editor_page"  # content editors only; anonymous: login; everyone else: 404
 
 
 @dataclass
@@ -84,6 +85,12 @@ RULES = {
     "portal:audit_trail": Rule(ADMIN_PAGE, {"GET"}),
     "portal:audit_patient_csv": Rule(CLINIC_A_ADMIN_RECORD, {"GET"}, args="patient"),
     "portal:unsubscribe": Rule(PUBLIC, {"GET", "POST"}, args="unsubscribe"),
+    "portal:library_review": Rule(EDITOR_PAGE, {"GET"}),
+    "portal:library_load": Rule(EDITOR_PAGE, {"POST"}),
+    "portal:library_version": Rule(EDITOR_PAGE, {"GET"}, args="version"),
+    "portal:library_diff": Rule(EDITOR_PAGE, {"GET"}, args="version"),
+    "portal:library_approve": Rule(EDITOR_PAGE, {"POST"}, args="version"),
+    "portal:library_reject": Rule(EDITOR_PAGE, {"POST"}, args="version"),
 }
 
 
@@ -119,6 +126,8 @@ def allowed(access, persona):
         return None if persona in {"clinician_a", "clinic_admin"} else 404
     if access in (ADMIN_PAGE, CLINIC_A_ADMIN_RECORD):
         return None if persona == "clinic_admin" else 404
+    if access == EDITOR_PAGE:
+        return None if persona == "editor" else 404
     raise AssertionError(f"unknown access {access}")
 
 
@@ -184,6 +193,7 @@ class AuthorizationMatrixTests(PortalTestCase):
             "reset": ["MQ", "set-password"],
             "unsubscribe": [reminders.unsubscribe_token(self.pat)],
             "invitation": [self.invitation_token],
+            "version": [Module.objects.get(slug="sleep-medicines").current_version.code],
         }[rule.args]
         return reverse(name, args=args)
 
