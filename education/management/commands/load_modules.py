@@ -35,7 +35,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {label}: {slug}")
         self.stdout.write(
             f"Modules: {len(report.created)} created, {len(report.updated)} updated, "
-            f"{len(report.unchanged)} unchanged. New versions are drafts until a content editor approves them."
+            f"{len(report.unchanged)} unchanged. New versions are drafts until an editor approves them."
         )
 
     def _editor(self, email):
