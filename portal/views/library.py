@@ -104,7 +104,7 @@ def version_approve(request, code):
         try:
             education_services.approve_version(version=version, editor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            add_service_errors(form, error)
+            _report(request, form, error)
         else:
             audit.record(Action.VERSION_APPROVED, request=request, detail=_describe(version))
             messages.success(
@@ -125,12 +125,22 @@ def version_reject(request, code):
                 version=version, editor=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            _report(request, form, error)
         else:
             audit.record(Action.VERSION_REJECTED, request=request, detail=_describe(version))
             messages.success(request, f"Rejected version {version.number} of “{version.title}”.")
             return redirect("portal:library_version", code=version.code)
     return _version_page(request, version, reject_form=form, status=400)
+
+
+def _report(request, form, error) -> None:
+    """A field's problem on its field; a problem with the decision itself (decided already,
+    one's own draft, the loader's checks) at the top of the page, where it is read."""
+    if hasattr(error, "error_dict"):
+        add_service_errors(form, error)
+    else:
+        for message in error.messages:
+            messages.error(request, message)
 
 
 def _describe(version) -> str:

@@ -9,7 +9,7 @@ from education import services
 from education.content import CONTENT_DIR
 from education.models import Assignment, Module, QuizDraw
 from tests.base import PortalTestCase
-from tests.library import load_and_approve
+from tests.library import TEST_REVIEWER, library_editor, load_and_approve
 
 
 class EducationTestCase(PortalTestCase):
@@ -74,8 +74,8 @@ class EducationTestCase(PortalTestCase):
         return self.client.post(self.url("acknowledge", assignment), {"confirm": "on", "typed_name": name})
 
 
-def publish_edit(slug, old, new, material=True):
-    """Publish a new version of `slug` with `old` replaced by `new` in its body."""
+def load_edit(slug, old, new, material=True, loaded_by=None):
+    """A new draft of `slug` with `old` replaced by `new` in its body; not yet approved."""
     with tempfile.TemporaryDirectory() as folder:
         library = Path(folder)
         shutil.copytree(CONTENT_DIR / slug, library / slug)
@@ -86,5 +86,13 @@ def publish_edit(slug, old, new, material=True):
         if not material:
             text = text.replace("pass_mark = 80", "pass_mark = 80\nmaterial_change = false", 1)
         module_file.write_text(text)
-        load_and_approve(library)
+        services.load_library(library, loaded_by=loaded_by)
+    return Module.objects.get(slug=slug).versions.drafts().order_by("-number").first()
+
+
+def publish_edit(slug, old, new, material=True):
+    """Publish a new version of `slug` with `old` replaced by `new` in its body: loaded and
+    approved, as after an editor's sign-off."""
+    load_edit(slug, old, new, material)
+    services.approve_all_drafts(editor=library_editor(), reviewer_name=TEST_REVIEWER, credential="none")
     return Module.objects.select_related("current_version").get(slug=slug).current_version

@@ -100,3 +100,10 @@ class AppendOnlyOnPostgresqlTests(EducationTestCase):
         ):
             with self.assertRaisesMessage(DatabaseError, "append-only"), transaction.atomic():
                 change()
+
+    def test_the_database_refuses_to_change_or_delete_a_decision_on_a_version(self):
+        review = self.sleep.current_version.review
+        with self.assertRaisesMessage(DatabaseError, "append-only"), transaction.atomic():
+            type(review).objects.filter(pk=review.pk).update(reviewer_name="Someone Else")
+        with self.assertRaisesMessage(DatabaseError, "append-only"), transaction.atomic():
+            type(review).objects.filter(pk=review.pk).delete()
