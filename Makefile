@@ -54,6 +54,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/export_memory.py
 	$(BIN)/python benchmarks/dashboard_pages.py
 	$(BIN)/python benchmarks/reminder_sweep.py
+	$(BIN)/python benchmarks/reacknowledge.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
