@@ -133,9 +133,8 @@ def main():
         large_time, large_queries = results[SIZES[1]]
         ok = large_time <= MAX_SECONDS and large_queries == small_queries
         verdict = "set-based" if ok else "TOO SLOW OR NOT SET-BASED"
-        print(
-            f"10,000 in {large_time:.2f} s (limit {MAX_SECONDS} s); queries {small_queries}, {large_queries}: {verdict}"
-        )
+        queries = f"queries {small_queries}, {large_queries}"
+        print(f"10,000 in {large_time:.2f} s (limit {MAX_SECONDS} s); {queries}: {verdict}")
         return 0 if ok else 1
 
 
