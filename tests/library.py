@@ -15,7 +15,8 @@ def library_editor() -> User:
     editor = User.objects.filter(email="library-editor@example.org").first()
     if editor is None:
         editor = ClinicianFactory(email="library-editor@example.org", full_name="Libby Editor", is_staff=True)
-        editor.groups.add(Group.objects.get(name=CONTENT_EDITORS_GROUP))
+        # get_or_create: browser tests flush the tables, the migration-made group with them.
+        editor.groups.add(Group.objects.get_or_create(name=CONTENT_EDITORS_GROUP)[0])
     return editor
 
 

@@ -63,4 +63,55 @@ def answer_quiz(page, right=None, submit=True):
         page.get_by_role("button", name="Submit my answers").click()
 
 
-__all__ = ["ALL_MODULES", "PASSWORD", "answer_quiz", "clinic_with_a_patient", "shown_quiz"]
+__all__ = [
+    "ALL_MODULES",
+    "PASSWORD",
+    "a_content_editor",
+    "a_draft_of",
+    "answer_quiz",
+    "clinic_with_a_patient",
+    "complete",
+    "shown_quiz",
+]
+
+
+def a_content_editor(email="edith@example.org", full_name="Edith Editor"):
+    from django.contrib.auth.models import Group
+
+    from accounts.models import CONTENT_EDITORS_GROUP
+
+    editor = ClinicianFactory(email=email, full_name=full_name, is_staff=True)
+    editor.groups.add(Group.objects.get_or_create(name=CONTENT_EDITORS_GROUP)[0])
+    return editor
+
+
+def a_draft_of(slug, old, new):
+    """An edited copy of `slug` loaded as a draft, as an author's change would be."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from education.content import CONTENT_DIR
+
+    with tempfile.TemporaryDirectory() as folder:
+        shutil.copytree(CONTENT_DIR / slug, Path(folder) / slug)
+        module_file = Path(folder) / slug / "module.md"
+        text = module_file.read_text()
+        assert old in text
+        module_file.write_text(text.replace(old, new, 1))
+        services.load_library(Path(folder))
+    return Module.objects.get(slug=slug).versions.drafts().get()
+
+
+def complete(assignment, name):
+    """The patient passed the quiz and acknowledged, through the real services."""
+    draw, questions = services.issue_draw(assignment=assignment)
+    answers = {q.pk: next(c.pk for c in q.shown_choices if c.is_correct) for q in questions}
+    services.submit_quiz(assignment=assignment, draw=draw, answers=answers, questions=questions)
+    services.acknowledge(
+        assignment=assignment,
+        version=assignment.module.current_version,
+        typed_name=name,
+        ip_address=None,
+        user_agent="test",
+    )

@@ -12,7 +12,14 @@ from accounts.models import Invitation
 from education.models import Assignment
 from portal import reminders
 from tests.e2e.conftest import PHONE, sign_in
-from tests.e2e.data import ALL_MODULES, PASSWORD, answer_quiz, clinic_with_a_patient
+from tests.e2e.data import (
+    ALL_MODULES,
+    PASSWORD,
+    a_content_editor,
+    a_draft_of,
+    answer_quiz,
+    clinic_with_a_patient,
+)
 from tests.factories import VisitFactory
 
 WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -144,5 +151,29 @@ def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
         "/overview/",
         "/accounts/password_change/",
         "/accounts/two-step/setup/",
+    ]
+    assert check(page, paths) == {}
+
+
+def test_editor_pages_have_no_serious_accessibility_violations(new_page):
+    clinic_with_a_patient()
+    a_content_editor()
+    draft = a_draft_of(
+        "sleep-medicines", "Ask your care team about CBT-I.", "Ask your care team about CBT-I at your visit."
+    )
+    new_page.expect_console_error("status of 400")
+    page = new_page()
+    sign_in(page, "edith@example.org", PASSWORD)
+
+    def approve_with_errors(page):
+        page.goto(f"/library/versions/{draft.code}/")
+        page.get_by_role("button", name=f"Approve version {draft.number}").click()
+
+    paths = [
+        "/library/review/",
+        f"/library/versions/{draft.code}/",
+        f"/library/versions/{draft.code}/?width=phone",
+        f"/library/versions/{draft.code}/compare/",
+        approve_with_errors,
     ]
     assert check(page, paths) == {}

@@ -14,7 +14,15 @@ from accounts import services as account_services
 from accounts.models import Invitation
 from education.models import Answer, Assignment
 from tests.e2e.conftest import PHONE, sign_in
-from tests.e2e.data import PASSWORD, answer_quiz, clinic_with_a_patient, shown_quiz
+from tests.e2e.data import (
+    PASSWORD,
+    a_content_editor,
+    a_draft_of,
+    answer_quiz,
+    clinic_with_a_patient,
+    complete,
+    shown_quiz,
+)
 from tests.factories import VisitFactory
 
 NEW_PASSWORD = "river-otter-lantern-42"
@@ -162,6 +170,54 @@ def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv
     rows = list(csv.reader(io.StringIO(Path(export.value.path()).read_text(encoding="utf-8"))))
     assert rows[0][0] == "patient"
     assert [rows[1][0], rows[1][4], rows[1][6]] == ["Pat Patient", "Driving and machinery", "completed"]
+
+
+def test_an_editor_approves_a_material_change_and_the_patient_acknowledges_it_again(new_page):
+    setup = clinic_with_a_patient()
+    assignment = Assignment.objects.get(patient=setup.pat)
+    complete(assignment, "Pat Patient")
+    a_content_editor()
+    draft = a_draft_of(
+        "driving-and-machinery",
+        "Do not drink any alcohol while you take clonazepam.",
+        "Do not drink any alcohol at all while you take clonazepam.",
+    )
+
+    editor = new_page()
+    sign_in(editor, "edith@example.org", PASSWORD)
+    editor.get_by_role("link", name="Module review").click()
+    editor.get_by_role("link", name="Driving and machinery", exact=True).click()
+    editor.get_by_text("patients who acknowledged version 1 will be asked to acknowledge again").wait_for()
+    editor.get_by_label("Reviewer's name").fill("Dana Reviewer")
+    editor.get_by_label("Credential").fill("PharmD")
+    editor.get_by_label("What changed, for patients").fill("We made the alcohol rule clearer.")
+    editor.get_by_role("button", name=f"Approve version {draft.number}").click()
+    editor.get_by_text("Patients read it now").wait_for()
+
+    patient = new_page(viewport=PHONE)
+    sign_in(patient, "pat@example.org", PASSWORD)
+    card = patient.locator(".card", has_text="Driving and machinery")
+    assert card.locator(".badge").inner_text() == "Updated: please review"
+    card.get_by_role("link", name="Driving and machinery").click()
+    patient.get_by_role("heading", name="What changed").wait_for()
+    patient.get_by_text("We made the alcohol rule clearer.").wait_for()
+    patient.get_by_text("Reviewed by Dana Reviewer, PharmD").wait_for()
+    patient.get_by_role("link", name="confirm that you read it").click()
+    patient.get_by_label(re.compile("I have read and understood")).check()
+    patient.get_by_label("Type your full name").fill("Pat Patient")
+    patient.get_by_role("button", name="Confirm").click()
+    patient.get_by_text("Your acknowledgment is recorded").wait_for()
+    patient.get_by_role("link", name="My modules").first.click()
+    assert (
+        patient.locator(".card", has_text="Driving and machinery").locator(".badge").inner_text()
+        == "Completed"
+    )
+
+    clinician = new_page()
+    sign_in(clinician, "alice@example.org", PASSWORD)
+    clinician.goto(f"/patients/{setup.pat.code}/")
+    clinician.get_by_text(f"Acknowledged version {draft.number}").wait_for()
+    assert clinician.get_by_text("Needs to re-acknowledge").count() == 0
 
 
 def tab_to(page, selector, limit=80):
