@@ -2,6 +2,9 @@
 changed since the approved version, and the decision. Every decision is a record beside the
 version and an event on the audit trail."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -95,42 +98,60 @@ def version_diff(request, code):
     return render(request, "portal/library/version_diff.html", context)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What approving and rejecting have in common: a form, a service, an audit action."""
+
+    form: type
+    decide: Callable
+    action: str
+    done: str
+    form_name: str
+
+
+DECISIONS = {
+    "approve": Decision(
+        ApproveVersionForm,
+        education_services.approve_version,
+        Action.VERSION_APPROVED,
+        "Approved version {number} of “{title}”. Patients read it now.",
+        "approve_form",
+    ),
+    "reject": Decision(
+        RejectVersionForm,
+        education_services.reject_version,
+        Action.VERSION_REJECTED,
+        "Rejected version {number} of “{title}”.",
+        "reject_form",
+    ),
+}
+
+
 @content_editor_required
 @require_POST
 def version_approve(request, code):
-    version = get_version_for_editor(request, code)
-    form = ApproveVersionForm(request.POST)
-    if form.is_valid():
-        try:
-            education_services.approve_version(version=version, editor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            _report(request, form, error)
-        else:
-            audit.record(Action.VERSION_APPROVED, request=request, detail=_describe(version))
-            messages.success(
-                request, f"Approved version {version.number} of “{version.title}”. Patients read it now."
-            )
-            return redirect("portal:library_version", code=version.code)
-    return _version_page(request, version, approve_form=form, status=400)
+    return _decide(request, code, DECISIONS["approve"])
 
 
 @content_editor_required
 @require_POST
 def version_reject(request, code):
+    return _decide(request, code, DECISIONS["reject"])
+
+
+def _decide(request, code, decision: Decision):
     version = get_version_for_editor(request, code)
-    form = RejectVersionForm(request.POST)
+    form = decision.form(request.POST)
     if form.is_valid():
         try:
-            education_services.reject_version(
-                version=version, editor=request.user, reason=form.cleaned_data["reason"]
-            )
+            decision.decide(version=version, editor=request.user, **form.cleaned_data)
         except ValidationError as error:
             _report(request, form, error)
         else:
-            audit.record(Action.VERSION_REJECTED, request=request, detail=_describe(version))
-            messages.success(request, f"Rejected version {version.number} of “{version.title}”.")
+            audit.record(decision.action, request=request, detail=_describe(version))
+            messages.success(request, decision.done.format(number=version.number, title=version.title))
             return redirect("portal:library_version", code=version.code)
-    return _version_page(request, version, reject_form=form, status=400)
+    return _version_page(request, version, **{decision.form_name: form}, status=400)
 
 
 def _report(request, form, error) -> None:
