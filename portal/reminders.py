@@ -206,9 +206,12 @@ def deliver_reminders(recipient_ids: list[int]) -> DeliveryReport:
     try:
         for reminders in by_recipient.values():
             _deliver_to_one(reminders, waiting, mail, report, sent)
-    except TransientDeliveryError:
+    except TransientDeliveryError as error:
         sent.flush()
-        Reminder.objects.filter(claim=claim, sent_at__isnull=True).update(claim=None, claimed_at=None)
+        Reminder.objects.filter(claim=claim, sent_at__isnull=True, failed_at__isnull=True).update(
+            claim=None, claimed_at=None, error=str(error)[:200]
+        )
+        fail_expired(now=now)
         raise
     finally:
         sent.flush()
@@ -272,20 +275,57 @@ def _deliver_to_one(reminders, waiting, mail, report, sent) -> None:
     message.connection = mail
     try:
         message.send()
-    except smtplib.SMTPRecipientsRefused:
-        _fail(due, "address refused by the mail server", report)
-        return
-    except smtplib.SMTPResponseException as error:
-        if 500 <= error.smtp_code < 600:
-            _fail(due, f"mail server answered {error.smtp_code}", report)
-            return
-        raise TransientDeliveryError(f"mail server answered {error.smtp_code}") from error
     except (smtplib.SMTPException, OSError) as error:
-        raise TransientDeliveryError(type(error).__name__) from error
+        refusal = permanent_refusal(error)
+        if refusal is None:
+            raise TransientDeliveryError(smtp_reason(error)) from error
+        _fail(due, refusal, report)
+        return
     sent.add([r.pk for r in due])
     report.sent += len(due)
     report.emails += 1
     report.counts.update(r.kind for r in due)
+
+
+def permanent_refusal(error: Exception) -> str | None:
+    """The reason to fail a recipient's rows for good, or None to retry later.
+
+    Only a 5xx answer about this message or this address is final: a refused address at
+    RCPT, or a refused message at DATA. Every 4xx (greylisting, "try later" at any step),
+    a 5xx to our own sender or greeting (the server's set-up, not the patient's address),
+    a dropped connection or a network error is temporary."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return "address refused by the mail server" if codes and min(codes) >= 500 else None
+    if isinstance(error, smtplib.SMTPDataError) and 500 <= error.smtp_code < 600:
+        return f"message refused by the mail server ({error.smtp_code})"
+    return None
+
+
+def smtp_reason(error: Exception) -> str:
+    code = getattr(error, "smtp_code", None)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code = min(code for code, _ in error.recipients.values())
+    return f"mail server answered {code}" if code else type(error).__name__
+
+
+def fail_expired(claim=None, now: datetime.datetime | None = None) -> int:
+    """Rows still unsent REMINDER_GIVE_UP_HOURS after they were planned fail with the last
+    temporary reason, so a mail server that never recovers does not keep them forever."""
+    now = now or timezone.now()
+    too_old = now - datetime.timedelta(hours=settings.REMINDER_GIVE_UP_HOURS)
+    rows = Reminder.objects.pending().filter(created_at__lt=too_old)
+    if claim is not None:
+        rows = rows.filter(claim=claim)
+    expired = list(rows.values_list("code", flat=True))
+    if expired:
+        rows.update(
+            failed_at=now, error=f"not delivered within {settings.REMINDER_GIVE_UP_HOURS} hours", claim=None
+        )
+        logger.warning(
+            "Reminders %s given up after repeated temporary failures", ", ".join(map(str, expired))
+        )
+    return len(expired)
 
 
 def _still_due(reminder: Reminder) -> bool:

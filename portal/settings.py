@@ -220,12 +220,27 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULE = {
     "send-due-reminders": {"task": "portal.tasks.send_due_reminders", "schedule": 60 * 60},
     "send-visit-digests": {"task": "portal.tasks.send_visit_digests", "schedule": 60 * 60},
+    # Recovery without a hand step: rows a crash, a database restart or a lost broker
+    # message left unsent are queued again once their claim's lease has run out.
+    "requeue-pending-reminders": {"task": "portal.tasks.requeue_pending_reminders", "schedule": 2 * 60},
 }
+# A task a worker took and never acknowledged (it died) is handed out again after this;
+# it must outlast the time limit, or a slow task would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 60}
 # Reminder delivery: a claim older than the lease is taken over by the next sweep; a
 # failing mail server is retried with exponential backoff from REMINDER_RETRY_SECONDS.
 REMINDER_LEASE_MINUTES = env.int("REMINDER_LEASE_MINUTES", default=10)
 REMINDER_RETRY_SECONDS = env.int("REMINDER_RETRY_SECONDS", default=60)
 REMINDER_MAX_RETRIES = env.int("REMINDER_MAX_RETRIES", default=8)
+# Temporary failures (4xx, a server down) are retried across sweeps until a row is this old.
+REMINDER_GIVE_UP_HOURS = env.int("REMINDER_GIVE_UP_HOURS", default=72)
+if REMINDER_LEASE_MINUTES * 60 <= CELERY_TASK_TIME_LIMIT:
+    # A lease shorter than a task may run lets a second delivery take over rows the first
+    # is still sending: duplicates. Refuse to start rather than send twice.
+    raise ImproperlyConfigured(
+        f"REMINDER_LEASE_MINUTES ({REMINDER_LEASE_MINUTES}) must be longer than the delivery task's "
+        f"time limit ({CELERY_TASK_TIME_LIMIT // 60} minutes)."
+    )
 
 # Security. Secure cookies, HSTS and the SSL redirect follow PORTAL_ENV; each can be
 # overridden for a proxy that terminates TLS differently.

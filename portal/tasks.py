@@ -3,6 +3,7 @@
 
 from celery import shared_task
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from portal import reminders
 
@@ -12,7 +13,15 @@ def send_due_reminders():
     """Plan the patient reminders now due (and those about updated modules), then queue
     their delivery."""
     planned = reminders.plan_patient_reminders() + reminders.plan_update_reminders()
+    reminders.fail_expired()
     return {"planned": planned, "batches": queue_deliveries()}
+
+
+@shared_task
+def requeue_pending_reminders():
+    """Every two minutes: queue the rows nobody holds (never claimed, or a claim whose lease
+    ran out after a crash) and give up on rows too old to keep trying."""
+    return {"given_up": reminders.fail_expired(), "batches": queue_deliveries()}
 
 
 @shared_task
@@ -33,9 +42,14 @@ def queue_deliveries() -> int:
 @shared_task(bind=True, max_retries=settings.REMINDER_MAX_RETRIES)
 def deliver_reminders(self, recipient_ids):
     """Send one batch; a mail server that is down is retried with exponential backoff."""
+    countdown = settings.REMINDER_RETRY_SECONDS * 2**self.request.retries
     try:
         report = reminders.deliver_reminders(recipient_ids)
     except reminders.TransientDeliveryError as error:
-        countdown = settings.REMINDER_RETRY_SECONDS * 2**self.request.retries
+        raise self.retry(exc=error, countdown=countdown) from error
+    except (OperationalError, InterfaceError) as error:
+        # The database restarted or is briefly away: drop the broken connection so the
+        # retry opens a new one. Rows claimed before the error wait for their lease.
+        close_old_connections()
         raise self.retry(exc=error, countdown=countdown) from error
     return {"sent": report.sent, "skipped": report.skipped, "failed": report.failed, "emails": report.emails}

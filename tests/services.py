@@ -40,17 +40,30 @@ class SmtpServer:
     chosen messages (numbered from 1, as they arrive) with a temporary error, and
     records what it accepted."""
 
-    def __init__(self, refuse=(), fail_messages=()):
+    def __init__(self, refuse=(), fail_messages=(), greylist=(), refuse_sender=None, reject_messages=()):
         from aiosmtpd.controller import Controller
 
         self.refuse, self.fail_messages = set(refuse), set(fail_messages)
+        # Addresses answered 450 at RCPT the first time they are tried (greylisting).
+        self.greylist, self.greylisted = set(greylist), set()
+        self.refuse_sender = refuse_sender  # an answer to MAIL FROM, e.g. "421 Try later"
+        self.reject_messages = set(reject_messages)  # message numbers answered 554 at DATA
         self.messages, self.received = 0, []
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse_sender:
+            return self.refuse_sender
+        envelope.mail_from = address
+        return "250 OK"
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse:
             return "550 5.1.1 No such user"
+        if address in self.greylist and address not in self.greylisted:
+            self.greylisted.add(address)
+            return "450 4.2.0 Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -58,6 +71,8 @@ class SmtpServer:
         self.messages += 1
         if self.messages in self.fail_messages:
             return "451 4.3.0 Try again later"
+        if self.messages in self.reject_messages:
+            return "554 5.7.1 Message rejected"
         self.received.append((envelope.rcpt_tos[:], envelope.content.decode()))
         return "250 Message accepted"
 

@@ -1,5 +1,6 @@
 import datetime
 from io import StringIO
+from unittest import mock
 
 from django.core import mail
 from django.core.management import call_command
@@ -11,7 +12,7 @@ from accounts.models import User
 from education.models import Assignment, Module
 from portal import reminders
 from portal.models import Reminder
-from portal.tasks import send_due_reminders, send_visit_digests
+from portal.tasks import deliver_reminders, requeue_pending_reminders, send_due_reminders, send_visit_digests
 from tests.education.base import EducationTestCase
 from tests.factories import PatientFactory, VisitFactory
 from tests.services import SmtpServer, eager_celery
@@ -215,6 +216,77 @@ class DeliveryTests(ReminderTestCase):
         self.deliver()
         self.deliver()
         self.assertEqual([email.to for email in mail.outbox], [["kim@example.org"], ["pat@example.org"]])
+
+    def test_a_greylisted_address_4xx_at_rcpt_is_retried_not_failed(self):
+        with SmtpServer(greylist={"pat@example.org"}) as server, override_settings(**server.settings()):
+            with self.assertRaises(reminders.TransientDeliveryError):
+                self.deliver()
+            self.assertIsNone(Reminder.objects.get(recipient=self.pat).failed_at)
+            self.deliver()
+        self.assertEqual(server.recipients(), ["kim@example.org", "pat@example.org"])
+        self.assertEqual(Reminder.objects.filter(sent_at__isnull=False).count(), 2)
+
+    def test_a_4xx_at_mail_from_is_retried_not_failed(self):
+        with (
+            SmtpServer(refuse_sender="421 4.3.2 Service not available, try later") as server,
+            override_settings(**server.settings()),
+            self.assertRaises(reminders.TransientDeliveryError),
+        ):
+            self.deliver()
+        self.assertFalse(Reminder.objects.filter(failed_at__isnull=False).exists())
+        self.assertEqual(Reminder.objects.filter(claim__isnull=True, sent_at__isnull=True).count(), 2)
+
+    def test_a_5xx_at_data_fails_that_message_only(self):
+        with SmtpServer(reject_messages={1}) as server, override_settings(**server.settings()):
+            self.deliver()
+        failed = Reminder.objects.get(failed_at__isnull=False)
+        self.assertEqual(failed.error, "message refused by the mail server (554)")
+        self.assertEqual(len(server.received), 1)
+
+    def test_after_the_give_up_age_a_temporary_failure_fails_the_row_with_its_reason(self):
+        Reminder.objects.filter(recipient=self.pat).update(
+            created_at=timezone.now() - datetime.timedelta(days=4)
+        )
+        with (
+            SmtpServer(refuse_sender="421 4.3.2 Try later") as server,
+            override_settings(**server.settings()),
+            self.assertRaises(reminders.TransientDeliveryError),
+        ):
+            self.deliver()
+        given_up = Reminder.objects.get(recipient=self.pat)
+        self.assertEqual(given_up.error, "not delivered within 72 hours")
+        self.assertIsNotNone(given_up.failed_at)
+        self.assertIsNone(Reminder.objects.get(recipient=self.kim).failed_at)  # younger: retried
+
+    def test_the_two_minute_task_resends_rows_a_crashed_delivery_left_claimed(self):
+        dead_claim = "6f1e2c1e-5c57-4f6e-9a50-0c3f7a1b2c3d"
+        Reminder.objects.update(claim=dead_claim, claimed_at=timezone.now() - datetime.timedelta(minutes=11))
+        with eager_celery():
+            result = requeue_pending_reminders.delay().get()
+        self.assertEqual(result["batches"], 1)
+        self.assertEqual(
+            sorted(to for email in mail.outbox for to in email.to), ["kim@example.org", "pat@example.org"]
+        )
+        self.assertFalse(Reminder.objects.filter(sent_at__isnull=True).exists())
+
+    def test_a_claim_within_its_lease_is_not_resent_by_the_two_minute_task(self):
+        Reminder.objects.update(claim="6f1e2c1e-5c57-4f6e-9a50-0c3f7a1b2c3d", claimed_at=timezone.now())
+        with eager_celery():
+            requeue_pending_reminders.delay().get()
+        self.assertEqual(mail.outbox, [])
+
+    def test_a_database_error_in_delivery_is_retried_on_a_new_connection(self):
+        from celery.exceptions import Retry
+        from django.db import OperationalError
+
+        with (
+            mock.patch("portal.tasks.reminders.deliver_reminders", side_effect=OperationalError("restart")),
+            mock.patch("portal.tasks.close_old_connections") as reconnect,
+            eager_celery(),
+            self.assertRaises(Retry),
+        ):
+            deliver_reminders.apply(args=[[self.pat.pk]], throw=True)
+        reconnect.assert_called_once()
 
     def test_the_command_runs_a_sweep_once(self):
         Reminder.objects.all().delete()

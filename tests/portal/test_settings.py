@@ -88,3 +88,19 @@ class ProductionSettingsTests(SimpleTestCase):
     def test_development_needs_no_environment_at_all(self):
         result = manage("check")
         self.assertEqual(result.returncode, 0, result.stderr)
+
+
+class ReminderLeaseTests(SimpleTestCase):
+    def test_a_lease_shorter_than_the_task_time_limit_refuses_to_start(self):
+        result = manage("check", REMINDER_LEASE_MINUTES="4")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(
+            "REMINDER_LEASE_MINUTES (4) must be longer than the delivery task's time limit", result.stderr
+        )
+
+    def test_the_brokers_visibility_timeout_outlasts_the_task_time_limit(self):
+        from django.conf import settings
+
+        self.assertGreater(
+            settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"], settings.CELERY_TASK_TIME_LIMIT
+        )
