@@ -119,6 +119,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         CLINICIAN = "clinician", "Clinician"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # In unsubscribe links instead of `code`, which clinicians' URLs use: a link in an inbox
+    # must not carry the record's identifier.
+    unsubscribe_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=150)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.PATIENT)

@@ -106,21 +106,24 @@ def _require_membership(clinician: User, clinic: Clinic) -> None:
         raise ValidationError({"clinic": "You can only add patients to your own clinics."})
 
 
+NEUTRAL_EMAIL_REFUSAL = (
+    "This email address cannot be used for a new patient here. Ask the patient for another address."
+)
+
+
 def _refuse_existing_email(email: str, clinic: Clinic) -> None:
+    """The clinic's own patient can be named; anywhere else the address is used (another
+    clinic's patient, a staff account) gets one neutral answer, so a clinician cannot learn
+    where an address is registered."""
     existing = User.objects.filter(email=email).first()
     if existing is None:
         return
-    if existing.is_clinician:
-        message = "This email address belongs to a staff account. Use the patient's own address."
-    elif existing.clinic_id == clinic.pk:
+    if existing.is_patient and existing.clinic_id == clinic.pk:
         message = (
             "This person is already a patient of this clinic. Open their page to re-send the invitation."
         )
     else:
-        message = (
-            "This email address already has an account with another clinic. "
-            "A patient account belongs to one clinic: ask the patient for another address."
-        )
+        message = NEUTRAL_EMAIL_REFUSAL
     raise ValidationError({"email": message})
 
 

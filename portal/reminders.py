@@ -385,18 +385,36 @@ def _email(name, context, to, headers=None) -> EmailMultiAlternatives:
     return message
 
 
+UNSUBSCRIBE_VALID_DAYS = 60
+
+
+class UnsubscribeLinkExpired(Exception):
+    """A genuine link older than UNSUBSCRIBE_VALID_DAYS."""
+
+
 def unsubscribe_token(patient: User) -> str:
-    return signing.dumps(patient.code.hex, salt=UNSUBSCRIBE_SALT)
+    """Signed and dated; it carries the patient's unsubscribe key, never their record code."""
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign(patient.unsubscribe_key.hex)
+
+
+def patient_for_unsubscribe(token: str) -> User | None:
+    """The patient a genuine, unexpired link names; None if it is forged. Raises
+    UnsubscribeLinkExpired for a genuine link that is too old."""
+    max_age = datetime.timedelta(days=UNSUBSCRIBE_VALID_DAYS)
+    try:
+        key = signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).unsign(token, max_age=max_age)
+    except signing.SignatureExpired:
+        raise UnsubscribeLinkExpired from None
+    except signing.BadSignature:
+        return None
+    return User.objects.patients().filter(unsubscribe_key=key).first()
 
 
 @transaction.atomic
 def unsubscribe(token: str) -> User | None:
-    """Switch off reminder emails for the patient the token names; None if it is forged."""
-    try:
-        code = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return None
-    patient = User.objects.patients().filter(code=code).first()
+    """Switch off reminder emails for the patient the link names; None if it is forged.
+    Raises UnsubscribeLinkExpired for an expired link."""
+    patient = patient_for_unsubscribe(token)
     if patient:
         set_reminder_emails(patient=patient, enabled=False)
     return patient

@@ -426,11 +426,15 @@ def patient_settings(request):
 def unsubscribe(request, token):
     """From the link in a reminder email, without signing in. GET asks, POST acts, so a
     mail scanner that follows links does not unsubscribe anyone."""
-    if request.method == "POST":
-        if reminders.unsubscribe(token) is None:
-            return render(request, "portal/unsubscribe.html", {"invalid": True}, status=404)
-        return render(request, "portal/unsubscribe.html", {"done": True})
-    return render(request, "portal/unsubscribe.html", {})
+    try:
+        patient = (reminders.unsubscribe if request.method == "POST" else reminders.patient_for_unsubscribe)(
+            token
+        )
+    except reminders.UnsubscribeLinkExpired:
+        return render(request, "portal/unsubscribe.html", {"expired": True}, status=410)
+    if patient is None:
+        return render(request, "portal/unsubscribe.html", {"invalid": True}, status=404)
+    return render(request, "portal/unsubscribe.html", {"done": request.method == "POST"})
 
 
 # The audit trail (clinic admins) --------------------------------------------------------------

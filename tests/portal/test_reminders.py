@@ -360,3 +360,28 @@ class ReminderSettingsTests(ReminderTestCase):
         self.assertContains(
             self.client.get(reverse("education:my_modules")), Module.objects.get(pk=self.sleep.pk).title
         )
+
+    def test_the_unsubscribe_link_is_one_click_and_carries_no_record_code(self):
+        token = reminders.unsubscribe_token(self.pat)
+        for identifier in (str(self.pat.code), self.pat.code.hex, self.pat.email):
+            self.assertNotIn(identifier, token)
+        response = self.client.post(reverse("portal:unsubscribe", args=[token]))
+        self.assertContains(response, "You will get no more reminder emails")
+        self.assertFalse(User.objects.get(pk=self.pat.pk).reminder_emails)
+
+    def test_a_link_older_than_60_days_has_expired_and_offers_the_settings_page(self):
+        sixty_one_days_ago = timezone.now() - datetime.timedelta(days=61)
+        with mock.patch("django.core.signing.time.time", return_value=sixty_one_days_ago.timestamp()):
+            token = reminders.unsubscribe_token(self.pat)
+        for method in ("get", "post"):
+            response = getattr(self.client, method)(reverse("portal:unsubscribe", args=[token]))
+            self.assertContains(response, "This link has expired", status_code=410)
+            self.assertContains(response, reverse("portal:patient_settings"), status_code=410)
+        self.assertTrue(User.objects.get(pk=self.pat.pk).reminder_emails)
+
+    def test_a_link_59_days_old_still_works(self):
+        fifty_nine_days_ago = timezone.now() - datetime.timedelta(days=59)
+        with mock.patch("django.core.signing.time.time", return_value=fifty_nine_days_ago.timestamp()):
+            token = reminders.unsubscribe_token(self.pat)
+        self.client.post(reverse("portal:unsubscribe", args=[token]))
+        self.assertFalse(User.objects.get(pk=self.pat.pk).reminder_emails)
