@@ -29,6 +29,14 @@ class StaffSecondStepTests(PortalTestCase):
         response = self.client.get(reverse("portal:dashboard"), follow=True)
         self.assertRedirects(response, reverse("accounts:mfa_setup"))
 
+    def test_the_two_step_redirect_carries_the_frame_and_security_headers(self):
+        self.sign_in_with_password(self.alice)
+        response = self.client.get(reverse("portal:dashboard"))
+        self.assertEqual(response.status_code, 302)
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertIn("Content-Security-Policy", response)
+
     def test_the_qr_code_is_drawn_by_the_portal_as_svg(self):
         self.sign_in_with_password(self.alice)
         page = self.client.get(reverse("accounts:mfa_setup")).content.decode()
