@@ -54,3 +54,6 @@ urlpatterns = [
     path("", include((clinician_patterns, "portal"))),
     path("admin/", admin.site.urls),
 ]
+
+# A database outage answers 503 ("nothing was saved, try again"), other errors 500.
+handler500 = "portal.views.errors.server_error"

@@ -220,6 +220,31 @@ def test_an_editor_approves_a_material_change_and_the_patient_acknowledges_it_ag
     assert clinician.get_by_text("Needs to re-acknowledge").count() == 0
 
 
+def test_a_database_outage_on_submitting_the_quiz_keeps_the_answers_in_the_browser(new_page):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    setup = clinic_with_a_patient()
+    assignment = Assignment.objects.get(patient=setup.pat)
+    new_page.expect_console_error("status of 503")
+    page = new_page(viewport=PHONE)
+    sign_in(page, "pat@example.org", PASSWORD)
+    page.goto(f"/modules/{assignment.code}/quiz/")
+    answer_quiz(page, submit=False)
+    chosen = page.locator("input[type=radio]:checked").evaluate_all("els => els.map(e => e.value)")
+    assert len(chosen) == 5
+    with mock.patch("education.views.services.submit_quiz", side_effect=OperationalError("restarting")):
+        page.get_by_role("button", name="Submit my answers").click()
+        page.get_by_role("heading", name="Please try again in a minute").wait_for()
+    page.get_by_text("nothing you sent was saved").wait_for()
+    page.go_back()
+    page.get_by_role("button", name="Submit my answers").wait_for()
+    assert page.locator("input[type=radio]:checked").evaluate_all("els => els.map(e => e.value)") == chosen
+    page.get_by_role("button", name="Submit my answers").click()
+    page.get_by_text("You passed").wait_for()
+
+
 def tab_to(page, selector, limit=80):
     """Press Tab until the element matching `selector` has the focus."""
     for _ in range(limit):

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import uuid
 from pathlib import Path
+from unittest import mock
 
 from django.contrib.messages import get_messages
 from django.test import SimpleTestCase
@@ -458,3 +459,35 @@ def shown_choices(page: str) -> dict[str, list[tuple[str, str]]]:
     for name, value, element_id in RADIO.findall(page):
         choices.setdefault(name, []).append((value, html.unescape(labels[element_id])))
     return choices
+
+
+class DatabaseOutageTests(EducationTestCase):
+    def test_a_database_outage_answers_503_says_nothing_was_saved_and_records_nothing(self):
+        from django.db import OperationalError
+        from django.test import Client
+
+        client = Client(raise_request_exception=False)
+        client.force_login(self.pat)
+        data = self.answers()
+        with mock.patch(
+            "education.views.services.submit_quiz", side_effect=OperationalError("server closed")
+        ):
+            response = client.post(self.url("quiz"), data)
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response["Retry-After"], "60")
+        self.assertContains(response, "nothing you sent was saved", status_code=503)
+        self.assertContains(response, "call 911", status_code=503)
+        self.assertFalse(QuizAttempt.objects.exists())
+        # Once the database is back, the same page sends the same answers.
+        self.assertEqual(client.post(self.url("quiz"), data).status_code, 302)
+        self.assertEqual(QuizAttempt.objects.count(), 1)
+
+    def test_any_other_error_is_still_a_500(self):
+        from django.test import Client
+
+        client = Client(raise_request_exception=False)
+        client.force_login(self.pat)
+        with mock.patch("education.views.services.issue_draw", side_effect=RuntimeError("bug")):
+            response = client.get(self.url("quiz"))
+        self.assertEqual(response.status_code, 500)
+        self.assertContains(response, "Something went wrong", status_code=500)
