@@ -8,6 +8,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import signals
+
 RECOVERY_CODES = 10
 
 
@@ -40,6 +42,9 @@ def confirm_totp(request, device: TOTPDevice, token: str) -> list[str] | None:
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=recovery, token=code) for code in codes)
     otp_login(request, device)
+    signals.second_step_changed.send(
+        sender=type(device.user), request=request, user=device.user, event="set_up"
+    )
     return codes
 
 
@@ -49,4 +54,8 @@ def verify(request, token: str) -> bool:
     if device is None:
         return False
     otp_login(request, device)
+    event = "recovery_code_used" if isinstance(device, StaticDevice) else "passed"
+    signals.second_step_changed.send(
+        sender=type(request.user), request=request, user=request.user, event=event
+    )
     return True

@@ -6,3 +6,6 @@ from django.dispatch import Signal
 invitation_accepted = Signal()  # sender=User, request=, user=
 password_changed = Signal()  # sender=User, request=, user=
 access_changed = Signal()  # sender=User, request=, user=, clinic_ids= (roles, groups or memberships)
+second_step_changed = (
+    Signal()
+)  # sender=User, request=, user=, event= "set_up" | "passed" | "recovery_code_used"

@@ -9,7 +9,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.signals import access_changed, invitation_accepted, password_changed
+from accounts.signals import access_changed, invitation_accepted, password_changed, second_step_changed
 from portal.models import AuditEvent
 
 Action = AuditEvent.Action
@@ -69,6 +69,18 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
 @receiver(invitation_accepted)
 def _invitation_accepted(sender, request, user, **kwargs):
     record(Action.INVITATION_ACCEPTED, request=request, actor=user, patient=user)
+
+
+SECOND_STEP_ACTIONS = {
+    "set_up": Action.SECOND_STEP_SET_UP,
+    "passed": Action.SECOND_STEP_PASSED,
+    "recovery_code_used": Action.RECOVERY_CODE_USED,
+}
+
+
+@receiver(second_step_changed)
+def _second_step(sender, request, user, event, **kwargs):
+    record(SECOND_STEP_ACTIONS[event], request=request, actor=user, clinic_id=user.clinic_id)
 
 
 @receiver(password_changed)

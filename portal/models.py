@@ -144,6 +144,10 @@ class AuditEvent(models.Model):
         DRAFTS_LOADED = "drafts_loaded", "Module drafts loaded from the library files"
         VERSION_APPROVED = "version_approved", "Module version approved"
         VERSION_REJECTED = "version_rejected", "Module version rejected"
+        SECOND_STEP_SET_UP = "second_step_set_up", "Two-step sign-in set up"
+        SECOND_STEP_PASSED = "second_step_passed", "Two-step sign-in passed"
+        RECOVERY_CODE_USED = "recovery_code_used", "Two-step sign-in with a recovery code"
+        LISTED_ON_DASHBOARD = "listed_on_dashboard", "Shown on a clinician's patient list"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

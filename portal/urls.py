@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
-from portal.views import library
+from portal.views import access_log, library
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
 # random code.
@@ -37,6 +37,7 @@ clinician_patterns = [
     path("library/versions/<uuid:code>/reject/", library.version_reject, name="library_reject"),
     # The patient's settings, and the unsubscribe link of reminder emails (no sign-in).
     path("settings/", views.patient_settings, name="patient_settings"),
+    path("settings/who-viewed-my-record/", access_log.access_log, name="access_log"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]
 

@@ -82,6 +82,7 @@ RULES = {
     "portal:visit_pdf": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
     "portal:visit_held": Rule(CLINIC_A_RECORD, {"POST"}, args="visit"),
     "portal:patient_settings": Rule(PATIENT_PAGE, {"GET", "POST"}),
+    "portal:access_log": Rule(PATIENT_PAGE, {"GET"}),
     "portal:audit_trail": Rule(ADMIN_PAGE, {"GET"}),
     "portal:audit_patient_csv": Rule(CLINIC_A_ADMIN_RECORD, {"GET"}, args="patient"),
     "portal:unsubscribe": Rule(PUBLIC, {"GET", "POST"}, args="unsubscribe"),

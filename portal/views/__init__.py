@@ -165,6 +165,9 @@ def dashboard(request):
         "search_form": SearchForm(initial={"q": search}),
         "bulk_form": BulkAssignForm(initial={"due_date": _default_due_date()}),
     }
+    # A list of names and progress is a look at each record on it: one row per patient
+    # shown, in one insert, so each patient's access log says so.
+    audit.record_for_patients(Action.LISTED_ON_DASHBOARD, request=request, patients=page.object_list)
     return render(request, "portal/dashboard.html", context)
 
 
