@@ -39,7 +39,6 @@ logger = logging.getLogger(__name__)
 
 PLAN_BATCH_SIZE = 2000
 DELIVERY_BATCH_SIZE = 200
-SENT_MARK_GROUP = 10
 UNSUBSCRIBE_SALT = "portal.reminders.unsubscribe"
 # Which open assignments each kind of patient reminder is for, given the clinic's today.
 PATIENT_REMINDERS = {
@@ -219,18 +218,25 @@ def deliver_reminders(recipient_ids: list[int]) -> DeliveryReport:
     return report
 
 
+def sent_mark_group() -> int:
+    """How many accepted emails a process may hold before writing their sent marks: the
+    worker's duplicate bound shared among its processes (10 with 2 processes: 5 each)."""
+    return max(1, settings.REMINDER_MAX_DUPLICATES_PER_WORKER // max(1, settings.CELERY_WORKER_CONCURRENCY))
+
+
 class SentMarks:
-    """Rows whose email the mail server accepted, written SENT_MARK_GROUP emails at a
-    time: one UPDATE per email cost more than the email itself. A worker killed before a
-    write can resend at most that many emails once its claim expires; it loses none."""
+    """Rows whose email the mail server accepted, written a few emails at a time: one
+    UPDATE per email cost more than the email itself. A worker killed before a write can
+    resend at most REMINDER_MAX_DUPLICATES_PER_WORKER emails once the claims expire, all its
+    processes together; it loses none."""
 
     def __init__(self):
-        self.pks, self.emails = [], 0
+        self.pks, self.emails, self.group = [], 0, sent_mark_group()
 
     def add(self, pks) -> None:
         self.pks.extend(pks)
         self.emails += 1
-        if self.emails >= SENT_MARK_GROUP:
+        if self.emails >= self.group:
             self.flush()
 
     def flush(self) -> None:
@@ -285,6 +291,32 @@ def _deliver_to_one(reminders, waiting, mail, report, sent) -> None:
     report.sent += len(due)
     report.emails += 1
     report.counts.update(r.kind for r in due)
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    pending: int
+    stale_claims: int  # claimed by a delivery whose lease ran out: a worker died
+    overdue: int  # unsent longer than a lease and the two-minute requeue should allow
+    failed_last_day: int
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.stale_claims or self.overdue)
+
+
+def outbox_health(now: datetime.datetime | None = None) -> OutboxHealth:
+    """The outbox as an operator watches it (one query)."""
+    now = now or timezone.now()
+    lease = datetime.timedelta(minutes=settings.REMINDER_LEASE_MINUTES)
+    pending = Q(sent_at__isnull=True, failed_at__isnull=True, skipped_at__isnull=True)
+    counts = Reminder.objects.aggregate(
+        pending=Count("pk", filter=pending),
+        stale_claims=Count("pk", filter=pending & Q(claimed_at__lt=now - lease)),
+        overdue=Count("pk", filter=pending & Q(created_at__lt=now - lease - datetime.timedelta(minutes=5))),
+        failed_last_day=Count("pk", filter=Q(failed_at__gte=now - datetime.timedelta(days=1))),
+    )
+    return OutboxHealth(**counts)
 
 
 def permanent_refusal(error: Exception) -> str | None:

@@ -234,6 +234,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 REMINDER_LEASE_MINUTES = env.int("REMINDER_LEASE_MINUTES", default=10)
 REMINDER_RETRY_SECONDS = env.int("REMINDER_RETRY_SECONDS", default=60)
 REMINDER_MAX_RETRIES = env.int("REMINDER_MAX_RETRIES", default=8)
+# A worker killed between the mail server accepting emails and the portal marking them sent
+# repeats those emails: at most this many per worker, whatever its number of processes.
+REMINDER_MAX_DUPLICATES_PER_WORKER = env.int("REMINDER_MAX_DUPLICATES_PER_WORKER", default=10)
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=2)
 # Temporary failures (4xx, a server down) are retried across sweeps until a row is this old.
 REMINDER_GIVE_UP_HOURS = env.int("REMINDER_GIVE_UP_HOURS", default=72)
 if REMINDER_LEASE_MINUTES * 60 <= CELERY_TASK_TIME_LIMIT:

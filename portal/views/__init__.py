@@ -68,6 +68,10 @@ def healthz(request):
     healthy = all(checks.values())
     body = {"status": "ok" if healthy else "unavailable"}
     body.update({name: "ok" if up else "down" for name, up in checks.items()})
+    if checks["database"]:
+        # For operators' alerts, not the load balancer: a stuck outbox does not stop pages.
+        outbox = reminders.outbox_health()
+        body["outbox"] = {"stale_claims": outbox.stale_claims, "overdue": outbox.overdue}
     return JsonResponse(body, status=200 if healthy else 503)
 
 

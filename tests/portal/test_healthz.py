@@ -14,7 +14,9 @@ class HealthCheckTests(TestCase):
     def test_it_answers_200_with_json_when_the_database_answers(self):
         response = self.client.get("/healthz")
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"status": "ok", "database": "ok"})
+        self.assertEqual(
+            response.json(), {"status": "ok", "database": "ok", "outbox": {"stale_claims": 0, "overdue": 0}}
+        )
 
     def test_it_needs_no_sign_in_and_is_never_cached(self):
         response = self.client.get("/healthz")
@@ -31,7 +33,8 @@ class HealthCheckTests(TestCase):
     def test_it_answers_503_when_the_configured_broker_is_down(self):
         response = self.client.get("/healthz")
         self.assertEqual(response.status_code, 503)
-        self.assertEqual(response.json(), {"status": "unavailable", "database": "ok", "broker": "down"})
+        self.assertEqual(response.json()["status"], "unavailable")
+        self.assertEqual(response.json()["broker"], "down")
 
     def test_it_checks_the_configured_broker(self):
         with override_settings(CELERY_BROKER_URL=broker_url_or_skip()):

@@ -385,3 +385,58 @@ class ReminderSettingsTests(ReminderTestCase):
             token = reminders.unsubscribe_token(self.pat)
         self.client.post(reverse("portal:unsubscribe", args=[token]))
         self.assertFalse(User.objects.get(pk=self.pat.pk).reminder_emails)
+
+
+class DuplicateBoundTests(ReminderTestCase):
+    """A worker killed before writing its sent marks repeats at most the emails it holds
+    unmarked: the per-worker bound shared among its processes."""
+
+    def test_each_process_holds_at_most_its_share_of_the_workers_bound(self):
+        for concurrency, max_duplicates, group in ((2, 10, 5), (16, 10, 1), (1, 10, 10), (4, 10, 2)):
+            with override_settings(
+                CELERY_WORKER_CONCURRENCY=concurrency, REMINDER_MAX_DUPLICATES_PER_WORKER=max_duplicates
+            ):
+                self.assertEqual(reminders.sent_mark_group(), group)
+                self.assertLessEqual(group * concurrency, max(max_duplicates, concurrency))
+
+    @override_settings(CELERY_WORKER_CONCURRENCY=4, REMINDER_MAX_DUPLICATES_PER_WORKER=10)
+    def test_sent_marks_are_written_once_a_process_holds_its_share(self):
+        reminder_rows = [
+            Reminder.objects.create(
+                kind=Kind.DUE_SOON,
+                assignment=self.assign(PatientFactory(clinic=self.riverside), self.driving),
+                recipient=self.pat,
+            )
+            for _ in range(3)
+        ]
+        marks = reminders.SentMarks()
+        marks.add([reminder_rows[0].pk])
+        self.assertFalse(Reminder.objects.filter(sent_at__isnull=False).exists())  # 1 held of 2
+        marks.add([reminder_rows[1].pk])
+        self.assertEqual(Reminder.objects.filter(sent_at__isnull=False).count(), 2)  # written at 2
+        marks.add([reminder_rows[2].pk])
+        self.assertEqual(Reminder.objects.filter(sent_at__isnull=False).count(), 2)
+
+
+class OutboxStatusTests(ReminderTestCase):
+    def setUp(self):
+        self.due(1)
+        reminders.plan_patient_reminders()
+
+    def test_a_fresh_outbox_is_healthy(self):
+        out = StringIO()
+        call_command("outbox_status", stdout=out)
+        self.assertIn("pending 1; stale claims 0; overdue 0", out.getvalue())
+
+    def test_a_stale_claim_and_an_overdue_row_raise_the_alert(self):
+        an_hour_ago = timezone.now() - datetime.timedelta(hours=1)
+        Reminder.objects.update(
+            claim="6f1e2c1e-5c57-4f6e-9a50-0c3f7a1b2c3d", claimed_at=an_hour_ago, created_at=an_hour_ago
+        )
+        err = StringIO()
+        with self.assertRaises(SystemExit) as exit_code:
+            call_command("outbox_status", stdout=StringIO(), stderr=err)
+        self.assertEqual(exit_code.exception.code, 1)
+        self.assertIn("ALERT", err.getvalue())
+        body = self.client.get("/healthz").json()
+        self.assertEqual(body["outbox"], {"stale_claims": 1, "overdue": 1})
