@@ -212,8 +212,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_TIME_LIMIT = 5 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=5 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT * 4 // 5
 CELERY_TIMEZONE = TIME_ZONE
 # A task is acknowledged after it ran, so a worker killed mid-task leaves it on the queue.
 CELERY_TASK_ACKS_LATE = True
@@ -224,7 +224,10 @@ CELERY_BEAT_SCHEDULE = {
     "send-visit-digests": {"task": "portal.tasks.send_visit_digests", "schedule": 60 * 60},
     # Recovery without a hand step: rows a crash, a database restart or a lost broker
     # message left unsent are queued again once their claim's lease has run out.
-    "requeue-pending-reminders": {"task": "portal.tasks.requeue_pending_reminders", "schedule": 2 * 60},
+    "requeue-pending-reminders": {
+        "task": "portal.tasks.requeue_pending_reminders",
+        "schedule": env.int("REMINDER_REQUEUE_SECONDS", default=2 * 60),
+    },
 }
 # A task a worker took and never acknowledged (it died) is handed out again after this;
 # it must outlast the time limit, or a slow task would run twice.

@@ -1,5 +1,6 @@
 """Access to the real services the suite talks to (PostgreSQL, Redis)."""
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -40,7 +41,16 @@ class SmtpServer:
     chosen messages (numbered from 1, as they arrive) with a temporary error, and
     records what it accepted."""
 
-    def __init__(self, refuse=(), fail_messages=(), greylist=(), refuse_sender=None, reject_messages=()):
+    def __init__(
+        self,
+        refuse=(),
+        fail_messages=(),
+        greylist=(),
+        refuse_sender=None,
+        reject_messages=(),
+        drop_messages=(),
+        seconds_per_message=0,
+    ):
         from aiosmtpd.controller import Controller
 
         self.refuse, self.fail_messages = set(refuse), set(fail_messages)
@@ -48,6 +58,8 @@ class SmtpServer:
         self.greylist, self.greylisted = set(greylist), set()
         self.refuse_sender = refuse_sender  # an answer to MAIL FROM, e.g. "421 Try later"
         self.reject_messages = set(reject_messages)  # message numbers answered 554 at DATA
+        self.drop_messages = set(drop_messages)  # message numbers whose connection is cut at DATA
+        self.seconds_per_message = seconds_per_message  # a slow server, so faults land mid-run
         self.messages, self.received = 0, []
         self.port = free_port()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -69,10 +81,15 @@ class SmtpServer:
 
     async def handle_DATA(self, server, session, envelope):
         self.messages += 1
+        if self.seconds_per_message:
+            await asyncio.sleep(self.seconds_per_message)
         if self.messages in self.fail_messages:
             return "451 4.3.0 Try again later"
         if self.messages in self.reject_messages:
             return "554 5.7.1 Message rejected"
+        if self.messages in self.drop_messages:
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
         self.received.append((envelope.rcpt_tos[:], envelope.content.decode()))
         return "250 Message accepted"
 
