@@ -10,6 +10,7 @@ dropped by the dummy backend). Reports time, peak traced memory and queries. Exi
 """
 
 import datetime
+import itertools
 import os
 import sys
 import time
@@ -34,7 +35,8 @@ MAX_SECONDS, MAX_MEMORY_RATIO = 60.0, 2.0
 
 
 def fill(assignments):
-    """A fresh clinic whose patients hold `assignments` open assignments, four each."""
+    """A fresh clinic whose patients hold exactly `assignments` open assignments, one of
+    each module in the library (the count must not drift when the library grows)."""
     Reminder.objects.all().delete()
     Assignment.objects.all().delete()
     User.objects.filter(role="patient").delete()
@@ -44,6 +46,7 @@ def fill(assignments):
     )
     Membership.objects.get_or_create(user=clinician, clinic=clinic)
     password = make_password("benchmark-password-123")
+    modules = list(Module.objects.all())
     patients = User.objects.bulk_create(
         (
             User(
@@ -53,21 +56,24 @@ def fill(assignments):
                 full_name=f"Patient {n}",
                 password=password,
             )
-            for n in range(assignments // 4)
+            for n in range(-(-assignments // len(modules)))
         ),
         batch_size=2000,
     )
-    today, modules = timezone.localdate(), list(Module.objects.all())
+    today = timezone.localdate()
     Assignment.objects.bulk_create(
-        (
-            Assignment(
-                patient=patient,
-                module=module,
-                assigned_by=clinician,
-                due_date=today + datetime.timedelta(days=(patient.pk * 7 + index * 13) % 61 - 20),
-            )
-            for patient in patients
-            for index, module in enumerate(modules)
+        itertools.islice(
+            (
+                Assignment(
+                    patient=patient,
+                    module=module,
+                    assigned_by=clinician,
+                    due_date=today + datetime.timedelta(days=(patient.pk * 7 + index * 13) % 61 - 20),
+                )
+                for patient in patients
+                for index, module in enumerate(modules)
+            ),
+            assignments,
         ),
         batch_size=2000,
     )
