@@ -7,6 +7,7 @@ fills it with patients and assignments, then consumes the export response chunk 
 under tracemalloc. Exits 1 when 50,000 rows need more than twice the memory of 50.
 """
 
+import itertools
 import sys
 import time
 import tracemalloc
@@ -24,7 +25,7 @@ MAX_RATIO = 2.0
 
 
 def fill(clinic, clinician, modules, rows):
-    """`rows` assignments, four per patient, in their own clinic."""
+    """Exactly `rows` assignments, one of each module per patient, in their own clinic."""
     patients = User.objects.bulk_create(
         User(
             role="patient",
@@ -33,13 +34,16 @@ def fill(clinic, clinician, modules, rows):
             full_name=f"Patient {n}",
             password="!",  # noqa: S106 - "!" marks an unusable password
         )
-        for n in range((rows + 3) // 4)
+        for n in range(-(-rows // len(modules)))
     )
     Assignment.objects.bulk_create(
-        (
-            Assignment(patient=patient, module=module, assigned_by=clinician, due_date="2031-01-01")
-            for patient in patients
-            for module in modules
+        itertools.islice(
+            (
+                Assignment(patient=patient, module=module, assigned_by=clinician, due_date="2031-01-01")
+                for patient in patients
+                for module in modules
+            ),
+            rows,
         ),
         batch_size=2000,
     )
