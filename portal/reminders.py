@@ -207,10 +207,11 @@ def deliver_reminders(recipient_ids: list[int]) -> DeliveryReport:
             _deliver_to_one(reminders, waiting, mail, report, sent)
     except TransientDeliveryError as error:
         sent.flush()
+        # This batch's rows past the give-up age fail now; the rest are released for the retry.
+        fail_expired(claim=claim, now=now)
         Reminder.objects.filter(claim=claim, sent_at__isnull=True, failed_at__isnull=True).update(
             claim=None, claimed_at=None, error=str(error)[:200]
         )
-        fail_expired(now=now)
         raise
     finally:
         sent.flush()
@@ -342,8 +343,9 @@ def smtp_reason(error: Exception) -> str:
 
 
 def fail_expired(claim=None, now: datetime.datetime | None = None) -> int:
-    """Rows still unsent REMINDER_GIVE_UP_HOURS after they were planned fail with the last
-    temporary reason, so a mail server that never recovers does not keep them forever."""
+    """Rows still unsent REMINDER_GIVE_UP_HOURS after they were planned fail, saying so, so
+    a mail server that never recovers does not keep them forever. With a claim, only that
+    delivery's rows; without, the whole outbox (the two-minute task)."""
     now = now or timezone.now()
     too_old = now - datetime.timedelta(hours=settings.REMINDER_GIVE_UP_HOURS)
     rows = Reminder.objects.pending().filter(created_at__lt=too_old)

@@ -13,7 +13,6 @@ def send_due_reminders():
     """Plan the patient reminders now due (and those about updated modules), then queue
     their delivery."""
     planned = reminders.plan_patient_reminders() + reminders.plan_update_reminders()
-    reminders.fail_expired()
     return {"planned": planned, "batches": queue_deliveries()}
 
 
