@@ -8,8 +8,10 @@ act on. Pure functions: no files, no database.
 import re
 from dataclasses import dataclass
 
-from education.rendering import BODY_BLOCK, LADDER, PICTURES, TAG, reading_grade, smog_grade
+from markdown.extensions.toc import slugify
+
 from education.rendering import ICON_IN_MARKDOWN as ICON
+from education.rendering import LADDER, PICTURES, body_blocks, reading_grade, smog_grade, word_count
 
 MAX_READING_GRADE = 6  # Flesch-Kincaid
 MAX_SMOG_GRADE = 9
@@ -136,11 +138,30 @@ def _icons(source: str) -> list[Finding]:
 
 
 def _section_list(source: str, rendered: str, heading: str, tags: str, what: str) -> list[Finding]:
-    anchor = re.sub(r"[^\w\s-]", "", heading).strip().lower().replace(" ", "-")
+    anchor = slugify(heading, "-")  # what render_markdown's toc extension gives the heading
     if not re.search(rf'<h2 id="{anchor}">{re.escape(heading)}</h2>\s*<(?:{tags})>', rendered):
         where = source.find(f"## {heading}")
         return [Finding(max(where, 0), f'needs a "## {heading}" section that starts with {what}')]
     return []
+
+
+def body_findings(source: str, rendered: str, text: str) -> list[Finding]:
+    """Every rule on a module's body (its Markdown, that Markdown rendered, and the rendered
+    text), in the order of the source: the loader and the editors' re-check share it."""
+    findings = [
+        *_headings(source),
+        *red_lines(source),
+        *blocks(source, rendered),
+        *readability(source, rendered, text, word_count(text)),
+    ]
+    return sorted(findings, key=lambda finding: finding.offset)
+
+
+def _headings(source: str) -> list[Finding]:
+    title = re.search(r"^# ", source, re.MULTILINE)
+    return (
+        [Finding(title.start(), "start headings at '##'; the title is the page's heading")] if title else []
+    )
 
 
 def readability(source: str, rendered: str, text: str, words: int) -> list[Finding]:
@@ -150,17 +171,18 @@ def readability(source: str, rendered: str, text: str, words: int) -> list[Findi
     if not MIN_WORDS <= words <= MAX_WORDS:
         findings.append(Finding(0, f"the body has {words} words; it must have {MIN_WORDS} to {MAX_WORDS}"))
     grade, smog = reading_grade(text), smog_grade(text)
+    hardest = _hardest_block(source, rendered) if grade > MAX_READING_GRADE or smog > MAX_SMOG_GRADE else 0
     if grade > MAX_READING_GRADE:
         findings.append(
             Finding(
-                _hardest_block(source, rendered),
+                hardest,
                 f"Flesch-Kincaid grade {grade} is above {MAX_READING_GRADE}; use shorter sentences and words",
             )
         )
     if smog > MAX_SMOG_GRADE:
         findings.append(
             Finding(
-                _hardest_block(source, rendered),
+                hardest,
                 f"SMOG grade {smog} is above {MAX_SMOG_GRADE}; use fewer words of three or more syllables",
             )
         )
@@ -171,14 +193,10 @@ def readability(source: str, rendered: str, text: str, words: int) -> list[Findi
 
 def _hardest_block(source: str, rendered: str) -> int:
     """Where in the source the paragraph or list item with the highest grade starts."""
-    blocks = []
-    for _, inner in BODY_BLOCK.findall(rendered):
-        plain = " ".join(TAG.sub(" ", inner).split())
-        if len(plain.split()) >= 8:
-            blocks.append((reading_grade(plain), plain))
-    if not blocks:
+    graded = [(reading_grade(text), text) for text in body_blocks(rendered) if len(text.split()) >= 8]
+    if not graded:
         return 0
-    _, hardest = max(blocks)
+    _, hardest = max(graded)
     first_words = " ".join(hardest.split()[:4])
     offset = source.find(first_words)
     return max(offset, 0)

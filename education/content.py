@@ -298,24 +298,13 @@ def _cited_sources(path: Path, text: str, ids, registry: dict[str, dict]) -> lis
 
 
 def _check_body(path: Path, body: str, body_html: str, text: str, body_line: int) -> None:
-    if re.search(r"^# ", body, re.MULTILINE):
-        offset = re.search(r"^# ", body, re.MULTILINE).start()
-        raise ModuleProblem(
-            path,
-            "start headings at '##'; the title is the page's heading",
-            body_line + line_of(body, offset) - 1,
-        )
-    findings = [
-        *authoring.red_lines(body),
-        *authoring.blocks(body, body_html),
-        *authoring.readability(body, body_html, text, word_count(text)),
-    ]
+    findings = authoring.body_findings(body, body_html, text)
     if findings:
         # Every finding of the file at once, in file order: an editor fixes them in one pass.
         raise ModuleProblems(
             [
                 located(path, finding.message, body_line + line_of(body, finding.offset) - 1)
-                for finding in sorted(findings, key=lambda finding: finding.offset)
+                for finding in findings
             ]
         )
 

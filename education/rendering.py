@@ -7,6 +7,7 @@ every module, from `education/content/emergency-ladder*.md`. Icons are Markdown 
 an `icon:` address, `![Call 911](icon:ambulance)`, served from `static/education/icons/`.
 """
 
+import functools
 import html
 import re
 
@@ -68,8 +69,6 @@ PICTURES = {
     kind: frozenset(path.stem for path in (PICTURE_DIR / f"{kind}s").glob("*.svg"))
     for kind in ("icon", "figure")
 }
-ICONS = PICTURES["icon"]
-ICON_URL = f"{PICTURE_URL}icons/"
 PICTURE_SRC = re.compile(r'<img alt="([^"]*)" src="(icon|figure):([a-z0-9-]+)"\s*/?>')
 ICON_IN_MARKDOWN = re.compile(r"!\[([^\]]*)\]\((icon|figure):([^)\s]*)\)")
 PICTURE_PATH = re.compile(rf"^{re.escape(PICTURE_URL)}(icon|figure)s/([a-z0-9-]+)\.svg$")
@@ -82,6 +81,7 @@ SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.DOTALL)
 TAG = re.compile(r"<[^>]+>")
 
 
+@functools.cache  # two small files that only change with a deployment
 def emergency_ladder_source(samhsa: bool = False) -> str:
     """The Markdown of the emergency card every module shows; with the SAMHSA line where
     a module discusses misuse."""
@@ -134,28 +134,24 @@ def _allowed_value(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def pictures_in(source: str) -> list[tuple[str, str, str]]:
-    """Each picture the Markdown asks for: (alt text, icon or figure, name)."""
-    return ICON_IN_MARKDOWN.findall(expand_blocks(source))
-
-
 def body_text(rendered_html: str) -> str:
     """The paragraphs and list items as plain sentences, for word counts and grading.
     A list item without a full stop still ends a sentence when read."""
-    blocks = []
-    for _, inner in BODY_BLOCK.findall(rendered_html):
-        text = " ".join(html.unescape(TAG.sub(" ", inner)).split())
-        if text:
-            blocks.append(text if text[-1] in ".!?:" else text + ".")
-    return "\n".join(blocks)
+    return "\n".join(text if text[-1] in ".!?:" else text + "." for text in body_blocks(rendered_html))
+
+
+def body_blocks(rendered_html: str) -> list[str]:
+    """Each paragraph and list item as plain text, in order."""
+    return [text for _, inner in BODY_BLOCK.findall(rendered_html) if (text := plain(inner))]
+
+
+def plain(fragment: str) -> str:
+    return " ".join(html.unescape(TAG.sub(" ", fragment)).split())
 
 
 def sections(rendered_html: str) -> dict[str, str]:
     """The module's sections: each level-2 heading's anchor and its text, in order."""
-    return {
-        anchor: " ".join(html.unescape(TAG.sub(" ", inner)).split())
-        for anchor, inner in SECTION_HEADING.findall(rendered_html)
-    }
+    return {anchor: plain(inner) for anchor, inner in SECTION_HEADING.findall(rendered_html)}
 
 
 def word_count(text: str) -> int:

@@ -29,7 +29,7 @@ from education.models import (
     QuizDraw,
     VersionReview,
 )
-from education.rendering import body_text, render_markdown, word_count
+from education.rendering import body_text, render_markdown
 
 ACKNOWLEDGMENT_STATEMENT = (
     "I have read and understood this information, and I know I can ask my care team about it."
@@ -580,15 +580,9 @@ def recheck(version: ModuleVersion) -> list[str]:
     """The loader's checks run again on a stored draft: a rule added after it was loaded
     still stops it. Messages name the line of its Markdown body."""
     html = render_markdown(version.body_markdown)
-    text = body_text(html)
-    findings = [
-        *authoring.red_lines(version.body_markdown),
-        *authoring.blocks(version.body_markdown, html),
-        *authoring.readability(version.body_markdown, html, text, word_count(text)),
-    ]
     problems = [
         f"line {content.line_of(version.body_markdown, f.offset)}: {f.message}"
-        for f in sorted(findings, key=lambda f: f.offset)
+        for f in authoring.body_findings(version.body_markdown, html, body_text(html))
     ]
     if version.questions.count() < content.MIN_BANK_SIZE:
         problems.append(f"the quiz bank has fewer than {content.MIN_BANK_SIZE} questions")
