@@ -45,7 +45,6 @@ class ConceptResult:
     key: str
     label: str
     latest: ShownAnswer
-    times_asked: int = 0
     times_missed: int = 0
 
     @property
@@ -246,7 +245,6 @@ def _concepts(attempts) -> list[ConceptResult]:
             if key not in results:
                 label = attempt.version.concepts.get(shown.question.concept) or shown.question.text
                 results[key] = ConceptResult(key=key, label=label, latest=shown)
-            results[key].times_asked += 1
             results[key].times_missed += not shown.is_correct
     return list(results.values())
 
