@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Clinic, Invitation, User
+from accounts.signals import patient_added
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def invite_patient(
     try:
         with transaction.atomic():
             patient.save()
+            patient_added.send(sender=User, patient=patient)
             invitation, token = _create_invitation(patient=patient, sent_by=clinician)
     except IntegrityError as error:
         # Two clinicians adding the same person at the same moment: one wins.

@@ -9,3 +9,4 @@ access_changed = Signal()  # sender=User, request=, user=, clinic_ids= (roles, g
 second_step_changed = (
     Signal()
 )  # sender=User, request=, user=, event= "set_up" | "passed" | "recovery_code_used"
+patient_added = Signal()  # sender=User, patient= (sent inside the transaction that created them)

@@ -28,7 +28,7 @@ def accept_invitation(request, token):
         except ValidationError:
             invitation.refresh_from_db()
             return _unusable_invitation(request, invitation)
-        login(request, patient, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, patient, backend="accounts.backends.UserWithClinicBackend")
         signals.invitation_accepted.send(sender=type(patient), request=request, user=patient)
         messages.success(request, "Your password is set. Welcome to your education portal.")
         return redirect("home")

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Clinic, User
 from education import authoring, content, quiz
+from education import progress as patient_progress
 from education.models import (
     Acknowledgment,
     Answer,
@@ -216,6 +217,7 @@ def assign_modules(
                 if (patient.pk, module.pk) not in already_open
             ]
             Assignment.objects.bulk_create(new, batch_size=BULK_BATCH_SIZE)
+            patient_progress.refresh({assignment.patient_id for assignment in new})
     except IntegrityError as error:
         raise ValidationError(
             "Someone assigned modules to these patients at the same moment. Please try again."
@@ -237,11 +239,17 @@ def _require_clinician_of(clinician: User, clinic_ids: set[int], due_date: datet
 def cancel_assignment(*, assignment: Assignment, cancelled_by: User) -> None:
     """Cancel an open assignment, keeping it with who cancelled it and when."""
     now = timezone.now()
-    cancelled = (
-        Assignment.objects.open().filter(pk=assignment.pk).update(cancelled_at=now, cancelled_by=cancelled_by)
-    )
-    if not cancelled:
-        raise ValidationError("Only an open assignment can be cancelled; this one is completed or cancelled.")
+    with transaction.atomic():
+        cancelled = (
+            Assignment.objects.open()
+            .filter(pk=assignment.pk)
+            .update(cancelled_at=now, cancelled_by=cancelled_by)
+        )
+        if not cancelled:
+            raise ValidationError(
+                "Only an open assignment can be cancelled; this one is completed or cancelled."
+            )
+        patient_progress.refresh([assignment.patient_id])
     assignment.cancelled_at, assignment.cancelled_by = now, cancelled_by
 
 
@@ -250,8 +258,10 @@ def mark_opened(*, assignment: Assignment) -> None:
     if assignment.opened_at:
         return
     now = timezone.now()
-    if Assignment.objects.filter(pk=assignment.pk, opened_at__isnull=True).update(opened_at=now):
-        assignment.opened_at = now
+    with transaction.atomic():
+        if Assignment.objects.filter(pk=assignment.pk, opened_at__isnull=True).update(opened_at=now):
+            patient_progress.refresh([assignment.patient_id])
+            assignment.opened_at = now
 
 
 def _require_active(assignment: Assignment) -> None:
@@ -360,6 +370,7 @@ def submit_quiz(
             )
             if passed:
                 complete_if_done(assignment=assignment)
+            patient_progress.refresh([assignment.patient_id])
     except IntegrityError:
         # The same page submitted twice at the same moment: the other request recorded it.
         return QuizAttempt.objects.get(draw=draw)
@@ -433,6 +444,7 @@ def acknowledge(
                 user_agent=user_agent[:500],
             )
             complete_if_done(assignment=assignment)
+            patient_progress.refresh([assignment.patient_id])
     except IntegrityError:
         return Acknowledgment.objects.get(assignment=assignment, version=version)
     return acknowledgment
@@ -443,24 +455,36 @@ def acknowledge(
 
 @dataclass(frozen=True)
 class Progress:
-    acknowledged: Acknowledgment | None
-    passed: QuizAttempt | None
-    latest_attempt: QuizAttempt | None
+    """What still counts toward completing an assignment: when a counting version was
+    acknowledged, the score of the latest counting pass, the score of the latest attempt."""
+
+    acknowledged_at: datetime.datetime | None
+    passed_score: int | None
+    latest_score: int | None
 
     @property
     def done(self) -> bool:
-        return self.acknowledged is not None and self.passed is not None
+        return self.acknowledged_at is not None and self.passed_score is not None
 
 
 def progress(assignment: Assignment) -> Progress:
-    """What still counts toward completing `assignment` (four queries)."""
-    floors = counting_floors(assignment.module_id)
-    attempts = assignment.attempts.select_related("version")
-    return Progress(
-        acknowledged=assignment.acknowledgments.filter(version__number__gte=floors["acknowledgment"]).first(),
-        passed=attempts.filter(version__number__gte=floors["quiz"], passed=True).first(),
-        latest_attempt=attempts.first(),
+    """The assignment's Progress, in one query."""
+    module_id = assignment.module_id
+    acknowledged = Acknowledgment.objects.filter(
+        assignment=OuterRef("pk"), version__number__gte=_floor_subquery(module_id, ACKNOWLEDGMENT_FLOOR)
+    ).order_by("-acknowledged_at")
+    attempts = QuizAttempt.objects.filter(assignment=OuterRef("pk")).order_by("-submitted_at")
+    passed = attempts.filter(passed=True, version__number__gte=_floor_subquery(module_id, QUIZ_FLOOR))
+    row = (
+        Assignment.objects.filter(pk=assignment.pk)
+        .values(
+            acknowledged_at=Subquery(acknowledged.values("acknowledged_at")[:1]),
+            passed_score=Subquery(passed.values("score")[:1]),
+            latest_score=Subquery(attempts.values("score")[:1]),
+        )
+        .get()
     )
+    return Progress(**row)
 
 
 def complete_if_done(*, assignment: Assignment) -> bool:
@@ -569,11 +593,11 @@ def ask_to_acknowledge_again(*, module: Module, since: datetime.datetime) -> int
     """Every open or completed assignment of `module` whose patient acknowledged an earlier
     version: one UPDATE. Returns how many."""
     acknowledged = Acknowledgment.objects.filter(assignment=OuterRef("pk"))
-    return (
-        Assignment.objects.not_cancelled()
-        .filter(Exists(acknowledged), module=module)
-        .update(reacknowledge_since=since)
-    )
+    asked = Assignment.objects.not_cancelled().filter(Exists(acknowledged), module=module)
+    with transaction.atomic():
+        count = asked.update(reacknowledge_since=since)
+        patient_progress.refresh(asked.values("patient_id"))
+    return count
 
 
 def recheck(version: ModuleVersion) -> list[str]:

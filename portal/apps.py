@@ -6,4 +6,6 @@ class PortalConfig(AppConfig):
     verbose_name = "Clinic workflow"
 
     def ready(self):
-        from portal import audit  # noqa: F401 - connects the audit trail's receivers
+        # Connect the receivers now: the middleware's would otherwise wait for the first
+        # request, and a sign-in before it (a test's force_login) would miss its stamp.
+        from portal import audit, middleware  # noqa: F401

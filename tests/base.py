@@ -1,4 +1,8 @@
+import contextlib
+
+from django.db import connection
 from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
 
 from tests.factories import PASSWORD, ClinicFactory, ClinicianFactory, PatientFactory
 
@@ -29,3 +33,13 @@ class PortalTestCase(TestCase):
 
     def sign_in(self, user):
         self.client.force_login(user)
+
+    @contextlib.contextmanager
+    def assertStatements(self, expected):  # noqa: N802 - named like assertNumQueries
+        """assertNumQueries without the savepoints the test's own transaction adds: in
+        production the service's transaction is BEGIN and COMMIT, which are not queries."""
+        with CaptureQueriesContext(connection) as captured:
+            yield
+        transaction_control = ("SAVEPOINT", "RELEASE SAVEPOINT")
+        statements = [q["sql"] for q in captured if not q["sql"].startswith(transaction_control)]
+        self.assertEqual(len(statements), expected, "\n".join(statements))

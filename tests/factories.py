@@ -5,6 +5,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.models import Clinic, Membership, User
+from education import progress as patient_progress
 from portal.models import FollowUpVisit
 
 PASSWORD = "a-long-test-passphrase"
@@ -36,6 +37,12 @@ class PatientFactory(UserFactory):
 
     class Params:
         invited = factory.Trait(password=factory.LazyFunction(lambda: make_password(None)))
+
+    @factory.post_generation
+    def on_dashboard(self, create, extracted, **kwargs):
+        # As invite_patient does: a new patient has a progress row from the start.
+        if create:
+            patient_progress.refresh([self.pk])
 
 
 class ClinicianFactory(UserFactory):

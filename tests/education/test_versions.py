@@ -24,7 +24,7 @@ class NewVersionTests(EducationTestCase):
         self.pass_quiz()
         self.assignment.refresh_from_db()
         self.assertIsNone(self.assignment.completed_at)
-        self.assertIsNone(services.progress(self.assignment).acknowledged)
+        self.assertIsNone(services.progress(self.assignment).acknowledged_at)
         self.acknowledge()
         self.assignment.refresh_from_db()
         self.assertIsNotNone(self.assignment.completed_at)

@@ -46,15 +46,15 @@ class AccessLogTests(EducationTestCase):
         self.sign_in(self.alice)
         self.client.get(reverse("portal:patient_detail", args=[self.pat.code]))
         self.sign_in(self.pat)
-        # session, user, the count for the pages, the patient's clinic (its time zone), the
+        # session, user with their clinic (its time zone), the count for the pages, the
         # page of events with actor and clinic
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(4):
             self.page()
         self.sign_in(self.alice)
         for _ in range(5):
             self.client.get(reverse("portal:patient_detail", args=[self.pat.code]))
         self.sign_in(self.pat)
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(4):
             self.page()
 
 

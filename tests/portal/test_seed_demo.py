@@ -1,3 +1,4 @@
+import math
 from collections import Counter
 from io import StringIO
 
@@ -10,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Clinic, Membership, User
 from education import services
-from education.models import Answer, Assignment
+from education.models import Acknowledgment, Answer, Assignment, PatientProgress, QuizAttempt, QuizDraw
 from portal import demo
 from portal.models import FollowUpVisit
 
@@ -59,11 +60,31 @@ class SeedDemoTests(TestCase):
 
     def test_synthetic_patients_and_their_history_are_bulk_inserted(self):
         seed()
+        written = [
+            User,
+            Assignment,
+            QuizDraw,
+            QuizAttempt,
+            Answer,
+            Acknowledgment,
+            PatientProgress,
+            FollowUpVisit,
+        ]
+        before = {model: model.objects.count() for model in written}
         with CaptureQueriesContext(connection) as queries:
             demo.add_synthetic_patients(Clinic.objects.get(), 500)
-        # Row by row would be thousands of statements (patients, assignments, attempts,
-        # answers); bulk inserts need a few per table, more on SQLite's parameter cap.
-        self.assertLess(len(queries), 100)
+        # Row by row would be thousands of statements; bulk inserts need as few per table as
+        # the database's parameter cap allows (one on PostgreSQL, one per 999 on SQLite).
+        for model in written:
+            rows = model.objects.count() - before[model]
+            batch = connection.ops.bulk_batch_size(model._meta.concrete_fields, [None] * rows)
+            table = f'INSERT INTO "{model._meta.db_table}" '
+            inserts = sum(1 for query in queries if query["sql"].startswith(table))
+            self.assertLessEqual(inserts, math.ceil(rows / batch), model)
+        # Besides the inserts: the numbering, the clinician, the library, one update of the
+        # progress rows per batch, the transaction.
+        others = [q for q in queries if not q["sql"].startswith("INSERT")]
+        self.assertLessEqual(len(others), 10, [q["sql"][:60] for q in others])
         self.assertEqual(User.objects.filter(email__startswith=demo.SYNTHETIC_EMAIL_PREFIX).count(), 500)
 
     def test_the_synthetic_history_looks_like_a_real_clinic_and_follows_the_rules(self):

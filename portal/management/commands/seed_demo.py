@@ -21,6 +21,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Added {patients} synthetic patients (numbers {first} to {first + patients - 1})."
             )
+        demo.analyze_tables()
         self.stdout.write(f"\nDemo sign-ins for {clinic.name} (password: {demo.DEMO_PASSWORD}):")
         for account in demo.DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.description:<15} {account.email}")
