@@ -3,7 +3,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Clinic, User
 from education.models import Assignment
 
 
@@ -170,3 +170,19 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ClinicFigures(models.Model):
+    """The clinic overview's figures for one clinic, as of a time: per module, assignments
+    and completions; per question, wrong answers and answers. Summarised every few minutes
+    (portal.tasks.summarise_clinics), so the overview reads one row per clinic instead of
+    aggregating every record of the clinic on each view."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    as_of = models.DateTimeField()
+    # {module id: [assigned, completed]} and {question id: [missed, answered]}, ids as text (JSON).
+    modules = models.JSONField(default=dict)
+    questions = models.JSONField(default=dict)
+
+    def __str__(self):
+        return f"Figures of clinic {self.clinic_id} as of {self.as_of:%Y-%m-%d %H:%M}"

@@ -9,8 +9,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from education.models import Acknowledgment, Answer, Assignment, Module, PatientProgress, QuizAttempt
-from portal.models import AuditEvent, FollowUpVisit
+from education.models import Acknowledgment, Assignment, Module, PatientProgress, Question, QuizAttempt
+from portal.models import AuditEvent, ClinicFigures, FollowUpVisit
 
 VISIT_SOON = datetime.timedelta(days=7)
 
@@ -79,38 +79,40 @@ def _figures_of_the_day(today: datetime.date, now: datetime.datetime) -> dict:
     }
 
 
-def module_completion(clinics):
-    """Per module: assignments (not cancelled) in `clinics`, how many completed, the rate."""
-    in_clinics = Q(assignments__patient__clinic__in=clinics, assignments__cancelled_at__isnull=True)
-    modules = Module.objects.annotate(
-        assigned=Count("assignments", filter=in_clinics),
-        completed=Count("assignments", filter=in_clinics & Q(assignments__completed_at__isnull=False)),
-    ).order_by("title")
+def module_completion(figures: list[ClinicFigures]) -> list[Module]:
+    """Every module, with assignments (not cancelled) and completions summed over the
+    clinics' stored figures and the completion rate: one query, for the titles."""
+    modules = list(Module.objects.order_by("title"))
     for module in modules:
+        counts = [clinic.modules.get(str(module.pk), [0, 0]) for clinic in figures]
+        module.assigned = sum(assigned for assigned, _ in counts)
+        module.completed = sum(completed for _, completed in counts)
         module.rate = round(100 * module.completed / module.assigned) if module.assigned else 0
     return modules
 
 
-def most_missed_questions(clinics, limit=10):
-    """The questions answered wrong most often in `clinics`, with how often each was
-    answered at all: two queries."""
-    answers = Answer.objects.filter(attempt__assignment__patient__clinic__in=clinics)
-    missed = list(
-        answers.filter(is_correct=False)
-        .values("question", "question__text", "question__version__module__title", "question__version__number")
-        .annotate(missed=Count("pk"))
-        .order_by("-missed", "question")[:limit]
-    )
-    totals = dict(
-        answers.filter(question__in=[row["question"] for row in missed])
-        .values("question")
-        .annotate(total=Count("pk"))
-        .values_list("question", "total")
-    )
-    for row in missed:
-        row["answered"] = totals[row["question"]]
-        row["rate"] = round(100 * row["missed"] / row["answered"])
-    return missed
+def most_missed_questions(figures: list[ClinicFigures], limit=10) -> list[dict]:
+    """The questions answered wrong most often in the clinics' stored figures, with how
+    often each was answered at all: one query, for the questions' text."""
+    totals: dict[int, list[int]] = {}
+    for clinic in figures:
+        for question_id, (missed, answered) in clinic.questions.items():
+            total = totals.setdefault(int(question_id), [0, 0])
+            total[0] += missed
+            total[1] += answered
+    top = sorted((q for q, (missed, _) in totals.items() if missed), key=lambda q: (-totals[q][0], q))[:limit]
+    questions = Question.objects.select_related("version__module").in_bulk(top)
+    return [
+        {
+            "text": questions[question_id].text,
+            "module_title": questions[question_id].version.module.title,
+            "version_number": questions[question_id].version.number,
+            "missed": totals[question_id][0],
+            "answered": totals[question_id][1],
+            "rate": round(100 * totals[question_id][0] / totals[question_id][1]),
+        }
+        for question_id in top
+    ]
 
 
 def assignment_export_rows(clinician: User, *, today: datetime.date):

@@ -1,14 +1,16 @@
-"""Writes of the clinic's workflow: follow-up visits."""
+"""Writes of the clinic's workflow: follow-up visits, and the overview's figures."""
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from accounts.models import Membership, User
-from education.models import Assignment
-from portal.models import FollowUpVisit
+from accounts.models import Clinic, Membership, User
+from education.models import Answer, Assignment
+from portal.models import ClinicFigures, FollowUpVisit
 
 
 @transaction.atomic
@@ -50,3 +52,45 @@ def mark_visit_held(*, visit: FollowUpVisit, held_by: User, note: str) -> None:
     if not held:
         raise ValidationError("This visit is already marked as held.")
     visit.held_at, visit.held_by, visit.held_note = now, held_by, note.strip()
+
+
+def summarise_clinic(clinic: Clinic) -> ClinicFigures:
+    """The overview's figures of one clinic, recomputed from its records (two aggregates
+    over that clinic's assignments and answers) and stored with the time."""
+    now = timezone.now()
+    modules = (
+        Assignment.objects.not_cancelled()
+        .filter(patient__clinic=clinic)
+        .values("module")
+        .annotate(assigned=Count("pk"), completed=Count("pk", filter=Q(completed_at__isnull=False)))
+        .order_by()
+    )
+    questions = (
+        Answer.objects.filter(attempt__assignment__patient__clinic=clinic)
+        .values("question")
+        .annotate(missed=Count("pk", filter=Q(is_correct=False)), answered=Count("pk"))
+        .order_by()
+    )
+    figures, _ = ClinicFigures.objects.update_or_create(
+        clinic=clinic,
+        defaults={
+            "as_of": now,
+            "modules": {str(row["module"]): [row["assigned"], row["completed"]] for row in modules},
+            "questions": {str(row["question"]): [row["missed"], row["answered"]] for row in questions},
+        },
+    )
+    return figures
+
+
+def current_figures(clinics: list[Clinic]) -> list[ClinicFigures]:
+    """The stored figures of `clinics`, summarising now those that have none or whose
+    figures are older than FIGURES_MAX_AGE (the periodic task is late or not running, as
+    under `make run`)."""
+    stored = {figures.clinic_id: figures for figures in ClinicFigures.objects.filter(clinic__in=clinics)}
+    oldest = timezone.now() - settings.FIGURES_MAX_AGE
+    return [
+        figures
+        if (figures := stored.get(clinic.pk)) and figures.as_of >= oldest
+        else summarise_clinic(clinic)
+        for clinic in clinics
+    ]

@@ -223,7 +223,12 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The clinic overview's figures are summarised this often; older than FIGURES_MAX_AGE, the
+# overview summarises them itself before showing them.
+FIGURES_EVERY_SECONDS = env.int("FIGURES_EVERY_SECONDS", default=5 * 60)
+FIGURES_MAX_AGE = timedelta(seconds=3 * FIGURES_EVERY_SECONDS)
 CELERY_BEAT_SCHEDULE = {
+    "summarise-clinics": {"task": "portal.tasks.summarise_clinics", "schedule": FIGURES_EVERY_SECONDS},
     "send-due-reminders": {"task": "portal.tasks.send_due_reminders", "schedule": 60 * 60},
     "send-visit-digests": {"task": "portal.tasks.send_visit_digests", "schedule": 60 * 60},
     # Recovery without a hand step: rows a crash, a database restart or a lost broker

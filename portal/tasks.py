@@ -1,11 +1,13 @@
-"""Celery tasks: thin wrappers that call portal.reminders. Beat runs the sweeps hourly
-(CELERY_BEAT_SCHEDULE); without CELERY_BROKER_URL they run in-process."""
+"""Celery tasks: thin wrappers that call portal.reminders and portal.services. Beat runs
+the sweeps hourly and the overview's figures every few minutes (CELERY_BEAT_SCHEDULE);
+without CELERY_BROKER_URL they run in-process."""
 
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections
 
-from portal import reminders
+from accounts.models import Clinic
+from portal import reminders, services
 
 
 @shared_task
@@ -52,3 +54,13 @@ def deliver_reminders(self, recipient_ids):
         close_old_connections()
         raise self.retry(exc=error, countdown=countdown) from error
     return {"sent": report.sent, "skipped": report.skipped, "failed": report.failed, "emails": report.emails}
+
+
+@shared_task
+def summarise_clinics():
+    """Every few minutes: the clinic overview's figures of every clinic."""
+    count = 0
+    for clinic in Clinic.objects.order_by("pk").iterator():
+        services.summarise_clinic(clinic)
+        count += 1
+    return {"clinics": count}

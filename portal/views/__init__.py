@@ -386,15 +386,17 @@ def _visit_records(visit):
 @clinician_required
 @require_GET
 def overview(request):
-    clinics = Clinic.objects.of_member(request.user)
-    modules = list(selectors.module_completion(clinics))
-    missed = selectors.most_missed_questions(clinics)
+    clinics = list(Clinic.objects.of_member(request.user))
+    figures = services.current_figures(clinics)
+    modules = selectors.module_completion(figures)
+    missed = selectors.most_missed_questions(figures)
     context = {
         "clinics": clinics,
+        "as_of": min((clinic.as_of for clinic in figures), default=None),
         "modules": modules,
         "missed": missed,
         "completion_chart": [(module.title, module.rate) for module in modules],
-        "missed_chart": [(f"{n}. {row['question__text']}", row["rate"]) for n, row in enumerate(missed, 1)],
+        "missed_chart": [(f"{n}. {row['text']}", row["rate"]) for n, row in enumerate(missed, 1)],
         "is_clinic_admin": Clinic.objects.administered_by(request.user).exists(),
     }
     return render(request, "portal/overview.html", context)

@@ -2,12 +2,15 @@ import csv
 import datetime
 import io
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from pypdf import PdfReader
 
 from education.models import Module
+from portal import tasks
+from portal.models import ClinicFigures
 from tests.education.base import EducationTestCase
 from tests.factories import PatientFactory, VisitFactory
 
@@ -148,6 +151,54 @@ class OverviewTests(VisitSummaryTestCase):
         sleep = next(m for m in response.context["modules"] if m.pk == self.sleep.pk)
         self.assertEqual(sleep.assigned, 0)
         self.assertEqual(response.context["missed"], [])
+
+
+class VisitSummaryQueryCountTests(VisitSummaryTestCase):
+    def test_the_summary_costs_the_same_for_two_modules_as_for_all_of_them(self):
+        # 1 session, 2 user, 3 the visit with patient, clinic and clinician, 4 the audit row,
+        # 5 the linked assignments with module and version, 6 their attempts, 7 the answers
+        # with their questions, 8 the questions' choices, 9 the acknowledgments, 10 the
+        # versions that still count per module
+        with self.assertNumQueries(10):
+            self.client.get(self.summary_url())
+        for module in Module.objects.exclude(pk__in=[self.sleep.pk, self.breathing.pk]):
+            assignment = self.assign(self.pat, module)
+            self.visit.assignments.add(assignment)
+            self.sign_in(self.pat)
+            self.client.post(self.url("quiz", assignment), self.answers(assignment, right=1))
+        self.sign_in(self.alice)
+        with self.assertNumQueries(10):
+            response = self.client.get(self.summary_url())
+        self.assertEqual(len(response.context["records"]), Module.objects.count())
+
+
+class OverviewFiguresTests(VisitSummaryTestCase):
+    def overview(self):
+        return self.client.get(reverse("portal:overview"))
+
+    def sleep_row(self, response):
+        return next(m for m in response.context["modules"] if m.pk == self.sleep.pk)
+
+    def test_figures_are_summarised_once_and_read_from_then_on_at_a_fixed_cost(self):
+        self.overview()
+        PatientFactory.create_batch(30, clinic=self.riverside)
+        # 1 session, 2 user, 3 the clinician's clinics, 4 their stored figures, 5 module
+        # titles, 6 the most-missed questions' text, 7 whether they administer a clinic
+        with self.assertNumQueries(7):
+            response = self.overview()
+        self.assertContains(response, "Figures as of")
+
+    def test_figures_older_than_their_age_limit_are_summarised_again(self):
+        self.assertEqual(self.sleep_row(self.overview()).assigned, 1)
+        self.assign(PatientFactory(clinic=self.riverside), self.sleep)
+        self.assertEqual(self.sleep_row(self.overview()).assigned, 1)  # as of the first view
+        ClinicFigures.objects.update(as_of=timezone.now() - settings.FIGURES_MAX_AGE - datetime.timedelta(1))
+        self.assertEqual(self.sleep_row(self.overview()).assigned, 2)
+
+    def test_the_periodic_task_summarises_every_clinic(self):
+        self.assertEqual(tasks.summarise_clinics(), {"clinics": 2})
+        hillside = ClinicFigures.objects.get(clinic=self.hillside)
+        self.assertEqual(hillside.modules, {str(self.driving.pk): [1, 0]})
 
 
 class ExportTests(VisitSummaryTestCase):
