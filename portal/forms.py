@@ -86,20 +86,30 @@ class AssignForm(ModuleChoiceMixin):
         self.fields["visit"].queryset = FollowUpVisit.objects.filter(patient=patient).upcoming()
 
 
+MAX_TICKED_PATIENTS = 5000
+
+
 class BulkAssignForm(ModuleChoiceMixin):
-    patients = forms.TypedMultipleChoiceField(
-        coerce=str, error_messages={"required": "Select at least one patient."}
-    )
+    """The patients ticked on the page, or every patient matching the dashboard's filter
+    and search: then the selection travels as the filter, not as thousands of ids."""
+
+    patients = forms.TypedMultipleChoiceField(coerce=str, required=False)
+    all_matching = forms.BooleanField(required=False)
+    status = forms.ChoiceField(choices=[], required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any UUID is accepted here; the view resolves them within the clinician's clinics.
         self.fields["patients"].choices = [(code, code) for code in self.data.getlist("patients")]
+        self.fields["status"].choices = DashboardFilterForm.STATUS_CHOICES
 
     def clean_patients(self):
         codes = self.cleaned_data["patients"]
-        if len(codes) > 5000:
-            raise forms.ValidationError("Select at most 5,000 patients at a time.")
+        if len(codes) > MAX_TICKED_PATIENTS:
+            raise forms.ValidationError(
+                f"Select at most {MAX_TICKED_PATIENTS:,} patients at a time, "
+                "or assign to all patients matching the filter."
+            )
         for code in codes:
             try:
                 forms.UUIDField().clean(code)
@@ -108,6 +118,12 @@ class BulkAssignForm(ModuleChoiceMixin):
                     "The selection is not valid. Reload the page and try again."
                 ) from None
         return codes
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("all_matching") and not cleaned.get("patients") and "patients" not in self.errors:
+            self.add_error("patients", "Select at least one patient.")
+        return cleaned
 
 
 class VisitForm(forms.Form):

@@ -34,18 +34,7 @@ def dashboard_page(clinician: User, *, search="", status="", sort="due", page_nu
     what a page costs whatever the clinic's size; the figures that depend on today (modules
     overdue, the next visit) are computed for the page's 50 patients only."""
     now, today = timezone.now(), timezone.localdate()
-    # The clinics as values, not a subquery: with one clinic the planner walks the index.
-    clinic_ids = list(Clinic.objects.of_member(clinician).values_list("pk", flat=True))
-    rows = PatientProgress.objects.filter(clinic__in=clinic_ids)
-    if search:
-        rows = rows.filter(Q(full_name__icontains=search) | Q(patient__email__icontains=search))
-    if status == "visit_soon":
-        soon = FollowUpVisit.objects.upcoming(now).filter(scheduled_at__lte=now + VISIT_SOON)
-        rows = rows.filter(patient__in=soon.values("patient"))
-    elif status == "overdue":
-        rows = rows.filter(next_due__lt=today)
-    elif status in STATUS_FILTERS:
-        rows = rows.filter(STATUS_FILTERS[status])
+    rows = _matching(clinician, search=search, status=status, now=now, today=today)
     ordering = ORDERINGS.get(sort, ORDERINGS["due"])
     page = Paginator(rows.order_by(*ordering).values_list("patient", flat=True), per_page).get_page(
         page_number
@@ -60,6 +49,29 @@ def dashboard_page(clinician: User, *, search="", status="", sort="due", page_nu
     )
     page.object_list = [patients[pk] for pk in ids]
     return page
+
+
+def matching_patients(clinician: User, *, search="", status="") -> list[User]:
+    """Every patient the dashboard lists for this search and filter, on all its pages."""
+    rows = _matching(clinician, search=search, status=status, now=timezone.now(), today=timezone.localdate())
+    return list(User.objects.filter(pk__in=rows.values("patient")))
+
+
+def _matching(clinician, *, search, status, now, today):
+    """The progress rows of the clinician's patients that the search and filter keep."""
+    # The clinics as values, not a subquery: with one clinic the planner walks the index.
+    clinic_ids = list(Clinic.objects.of_member(clinician).values_list("pk", flat=True))
+    rows = PatientProgress.objects.filter(clinic__in=clinic_ids)
+    if search:
+        rows = rows.filter(Q(full_name__icontains=search) | Q(patient__email__icontains=search))
+    if status == "visit_soon":
+        soon = FollowUpVisit.objects.upcoming(now).filter(scheduled_at__lte=now + VISIT_SOON)
+        rows = rows.filter(patient__in=soon.values("patient"))
+    elif status == "overdue":
+        rows = rows.filter(next_due__lt=today)
+    elif status in STATUS_FILTERS:
+        rows = rows.filter(STATUS_FILTERS[status])
+    return rows
 
 
 def _figures_of_the_day(today: datetime.date, now: datetime.datetime) -> dict:

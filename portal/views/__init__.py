@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -164,6 +165,7 @@ def dashboard(request):
     context = {
         "page": page,
         "filters": filters,
+        "status": status,
         "filter_query": urlencode({"status": status, "sort": sort}),
         "search": search,
         "search_form": SearchForm(initial={"q": search}),
@@ -192,12 +194,19 @@ def bulk_assign(request):
     form = BulkAssignForm(request.POST)
     if not form.is_valid():
         _report_form_errors(request, form)
-        return redirect("portal:dashboard")
-    codes = set(form.cleaned_data["patients"])
-    patients = list(User.objects.visible_to(request.user).filter(code__in=codes))
-    if len(patients) != len(codes):
-        messages.error(request, "Some selected patients are not in your clinics. Nothing was assigned.")
-        return redirect("portal:dashboard")
+        return _back_to_dashboard(form)
+    if form.cleaned_data["all_matching"]:
+        patients = selectors.matching_patients(
+            request.user,
+            search=request.session.get(SEARCH_SESSION_KEY, ""),
+            status=form.cleaned_data["status"],
+        )
+    else:
+        codes = set(form.cleaned_data["patients"])
+        patients = list(User.objects.visible_to(request.user).filter(code__in=codes))
+        if len(patients) != len(codes):
+            messages.error(request, "Some selected patients are not in your clinics. Nothing was assigned.")
+            return _back_to_dashboard(form)
     try:
         result = education_services.assign_modules(
             patients=patients,
@@ -214,7 +223,13 @@ def bulk_assign(request):
             Action.ASSIGNMENT_CREATED, request=request, patients=[p for p in patients if p.pk in assigned]
         )
         _report_assignments(request, result)
-    return redirect("portal:dashboard")
+    return _back_to_dashboard(form)
+
+
+def _back_to_dashboard(form):
+    """The dashboard with the filter the clinician was looking at."""
+    status, url = form.cleaned_data.get("status", ""), reverse("portal:dashboard")
+    return redirect(f"{url}?{urlencode({'status': status})}" if status else url)
 
 
 # A patient's page -------------------------------------------------------------------------

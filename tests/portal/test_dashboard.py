@@ -123,6 +123,14 @@ class BulkAssignTests(EducationTestCase):
     def setUp(self):
         self.sign_in(self.alice)
 
+    def many_patients(self, count):
+        patients = User.objects.bulk_create(
+            PatientFactory.build(email=f"many{n}@example.org", clinic=self.riverside, password="!")
+            for n in range(count)
+        )
+        patient_progress.start(patients)  # as invite_patient does
+        return patients
+
     def bulk(self, patients, **overrides):
         data = {"patients": [p.code for p in patients], "module_set": "starting", "due_date": self.in_a_week}
         return self.client.post(reverse("portal:bulk_assign"), data | overrides, follow=True)
@@ -166,6 +174,43 @@ class BulkAssignTests(EducationTestCase):
 
     def test_it_needs_a_post(self):
         self.assertEqual(self.client.get(reverse("portal:bulk_assign")).status_code, 405)
+
+    def test_1000_ticked_patients_are_assigned_through_the_page(self):
+        patients = self.many_patients(1000)
+        response = self.bulk(patients, module_set="", modules=[self.sleep.pk, self.driving.pk])
+        self.assertContains(response, "Assigned 2000 module(s) to 1000 patient(s)")
+
+    def test_all_patients_matching_the_filter_and_search_on_every_page(self):
+        overdue = [PatientFactory(full_name=f"Lee Late {n}", clinic=self.riverside) for n in range(60)]
+        for patient in overdue:
+            self.assign(patient, self.sleep, due_date=datetime.date(2020, 1, 1))
+        PatientFactory(full_name="Lee Early", clinic=self.riverside)  # matches the search, not the filter
+        self.client.post(reverse("portal:dashboard_search"), {"q": "lee"})
+        page = self.client.get(reverse("portal:dashboard"), {"status": "overdue"})
+        self.assertContains(page, "Select all 60 patients matching this search and filter, on every page")
+        response = self.bulk(
+            [], all_matching="on", status="overdue", module_set="", modules=[self.driving.pk]
+        )
+        self.assertContains(response, "Assigned 60 module(s) to 60 patient(s)")
+        self.assertEqual(Assignment.objects.filter(module=self.driving, patient__in=overdue).count(), 60)
+        self.assertEqual(response.redirect_chain[-1][0], f"{reverse('portal:dashboard')}?status=overdue")
+
+    def test_all_matching_never_reaches_another_clinics_patients(self):
+        everyday = Module.objects.get(slug="everyday-safety")
+        self.bulk([], all_matching="on", status="", module_set="", modules=[everyday.pk])
+        self.assertFalse(Assignment.objects.filter(patient=self.olive, module=everyday).exists())
+        self.assertTrue(Assignment.objects.filter(patient=self.pat, module=everyday).exists())
+
+    def test_ticked_patients_with_a_forged_one_refuse_the_whole_request_even_among_1000(self):
+        patients = self.many_patients(999)
+        response = self.bulk([*patients, self.olive])
+        self.assertContains(response, "Some selected patients are not in your clinics. Nothing was assigned.")
+        self.assertEqual(Assignment.objects.count(), 2)
+
+    def test_an_unknown_filter_with_all_matching_is_refused(self):
+        response = self.bulk([], all_matching="on", status="everyone-everywhere")
+        self.assertContains(response, "Select a valid choice")
+        self.assertEqual(Assignment.objects.count(), 2)
 
 
 class BulkAssignQueryCountTests(EducationTestCase):
