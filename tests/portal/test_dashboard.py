@@ -10,7 +10,8 @@ from accounts.models import User
 from education import progress as patient_progress
 from education import services
 from education.models import Assignment, Module, QuizAttempt
-from tests.education.base import EducationTestCase
+from tests.education.base import EducationTestCase, publish_edit
+from tests.education.test_versions import CHANGE
 from tests.factories import PatientFactory, VisitFactory
 
 
@@ -91,9 +92,10 @@ class DashboardTests(EducationTestCase):
     def test_a_page_costs_the_same_queries_for_20_patients_as_for_10000(self):
         # 1 session, 2 user, 3 the clinician's clinics, 4 count for the paginator, 5 the
         # page's ids in index order, 6 those patients with their progress rows and the
-        # figures of the day, 7 one insert of the audit rows for the patients listed,
-        # 8 the modules offered by the bulk-assign form
+        # figures of the day, 7 the modules' versions (the key of the bulk-assign form's
+        # cached markup), 8 one insert of the audit rows for the patients listed
         self.add_patients(19)
+        self.dashboard()  # caches the bulk-assign form's markup
         with self.assertNumQueries(8):
             self.assertEqual(len(self.dashboard().context["page"].object_list), 20)
         self.add_patients(10_000 - 20)
@@ -117,6 +119,13 @@ class DashboardTests(EducationTestCase):
     def test_a_patient_gets_a_404(self):
         self.sign_in(self.pat)
         self.assertEqual(self.dashboard().status_code, 404)
+
+    def test_the_cached_bulk_form_shows_a_newly_approved_module_and_todays_default_date(self):
+        before = self.dashboard().context["bulk_form_key"]
+        publish_edit("sleep-medicines", *CHANGE)
+        response = self.dashboard()
+        self.assertNotEqual(response.context["bulk_form_key"], before)  # drawn again, not reused
+        self.assertContains(response, f'value="{timezone.localdate() + datetime.timedelta(days=14)}"')
 
 
 class BulkAssignTests(EducationTestCase):
