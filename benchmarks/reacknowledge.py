@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import Clinic, User  # noqa: E402
+from education import progress as patient_progress  # noqa: E402
 from education import services  # noqa: E402
 from education.content import CONTENT_DIR  # noqa: E402
 from education.models import Acknowledgment, Assignment, Module  # noqa: E402
@@ -63,6 +64,9 @@ def patients_who_acknowledged(count, clinic, clinician, module):
         ),
         batch_size=BATCH,
     )
+    # Their dashboard rows, as the services would have kept them: the approval updates them.
+    patient_progress.start(patients)
+    patient_progress.refresh([p.pk for p in patients])
 
 
 def a_new_draft(edit_number):

@@ -74,11 +74,14 @@ def _figures() -> dict:
     }
 
 
-def refresh(patients: Iterable[int] | QuerySet) -> None:
+def refresh(patients: Iterable[int] | QuerySet, *, only: tuple[str, ...] = ()) -> None:
     """Recompute the rows of `patients` (ids, or a query of ids) from their records: one
-    UPDATE however many, plus an insert for patients who have no row yet."""
+    UPDATE however many, plus an insert for patients who have no row yet. `only` names the
+    columns a change can affect, for a change made to thousands of rows at once."""
     if isinstance(patients, QuerySet):
-        PatientProgress.objects.filter(patient__in=patients).update(**_figures())
+        figures = _figures()
+        columns = {name: figures[name] for name in only} if only else figures
+        PatientProgress.objects.filter(patient__in=patients).update(**columns)
         return
     ids = set(patients)
     if not ids:

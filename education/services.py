@@ -596,7 +596,7 @@ def ask_to_acknowledge_again(*, module: Module, since: datetime.datetime) -> int
     asked = Assignment.objects.not_cancelled().filter(Exists(acknowledged), module=module)
     with transaction.atomic():
         count = asked.update(reacknowledge_since=since)
-        patient_progress.refresh(asked.values("patient_id"))
+        patient_progress.refresh(asked.values("patient_id"), only=("reacknowledge_since",))
     return count
 
 
