@@ -86,13 +86,16 @@ def refresh(patients: Iterable[int] | QuerySet, *, only: tuple[str, ...] = ()) -
     ids = set(patients)
     if not ids:
         return
-    updated = PatientProgress.objects.filter(patient__in=ids).update(**_figures())
-    if updated < len(ids):
-        # Rare (a patient written around invite_patient, as the demo does): no savepoints
-        # on the common path, where a quiz or a page view pays for them.
-        with transaction.atomic():
+    with transaction.atomic():
+        # Wait for any other transaction refreshing these rows to commit, so that the UPDATE
+        # below (a new statement, a new snapshot) counts that transaction's records too. An
+        # UPDATE that waited on the row lock itself would recompute from its older snapshot.
+        rows = PatientProgress.objects.filter(patient__in=ids)
+        list(rows.select_for_update().order_by("pk").values_list("pk"))
+        if rows.update(**_figures()) < len(ids):
+            # A patient written around invite_patient, as the demo does: start the row.
             _start_rows(ids)
-            PatientProgress.objects.filter(patient__in=ids).update(**_figures())
+            rows.update(**_figures())
 
 
 def _start_rows(ids) -> None:
