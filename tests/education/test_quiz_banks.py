@@ -358,12 +358,12 @@ class QuizQueryCountTests(EducationTestCase):
         failing = self.answers(right=0)
         # 1 session, 2 user, 3 the assignment with its module and version, 4 the draw with
         # its attempt, 5 the drawn questions' choices, 6 the attempt, 7 its answers, 8 the
-        # patient's progress row
-        with self.assertStatements(8):
+        # lock on the patient's progress row, 9 its update
+        with self.assertStatements(9):
             self.client.post(self.url("quiz"), failing)
         passing = self.answers()
-        # as above, plus 9 one conditional update that completes the assignment if acknowledged
-        with self.assertStatements(9):
+        # as above, plus 10 one conditional update that completes the assignment if acknowledged
+        with self.assertStatements(10):
             self.client.post(self.url("quiz"), passing)
 
     def test_at_the_shipped_bank_size(self):
