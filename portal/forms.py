@@ -1,3 +1,5 @@
+import uuid
+
 from django import forms
 
 from accounts.models import User
@@ -93,31 +95,30 @@ class BulkAssignForm(ModuleChoiceMixin):
     """The patients ticked on the page, or every patient matching the dashboard's filter
     and search: then the selection travels as the filter, not as thousands of ids."""
 
-    patients = forms.TypedMultipleChoiceField(coerce=str, required=False)
+    # The codes are checked in clean_patients: a choice field would compare each of 1,000
+    # codes with all 1,000 choices.
+    patients = forms.Field(required=False, widget=forms.MultipleHiddenInput)
     all_matching = forms.BooleanField(required=False)
     status = forms.ChoiceField(choices=[], required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Any UUID is accepted here; the view resolves them within the clinician's clinics.
-        self.fields["patients"].choices = [(code, code) for code in self.data.getlist("patients")]
         self.fields["status"].choices = DashboardFilterForm.STATUS_CHOICES
 
     def clean_patients(self):
-        codes = self.cleaned_data["patients"]
+        """Any UUID is accepted here; the view resolves them within the clinician's clinics."""
+        codes = self.cleaned_data["patients"] or []
         if len(codes) > MAX_TICKED_PATIENTS:
             raise forms.ValidationError(
                 f"Select at most {MAX_TICKED_PATIENTS:,} patients at a time, "
                 "or assign to all patients matching the filter."
             )
-        for code in codes:
-            try:
-                forms.UUIDField().clean(code)
-            except forms.ValidationError:
-                raise forms.ValidationError(
-                    "The selection is not valid. Reload the page and try again."
-                ) from None
-        return codes
+        try:
+            return [str(uuid.UUID(code)) for code in codes]
+        except ValueError:
+            raise forms.ValidationError(
+                "The selection is not valid. Reload the page and try again."
+            ) from None
 
     def clean(self):
         cleaned = super().clean()
