@@ -86,7 +86,8 @@ def refresh(patients: Iterable[int] | QuerySet, *, only: tuple[str, ...] = ()) -
     ids = set(patients)
     if not ids:
         return
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: a quiz answer would pay two statements.
+    with transaction.atomic(savepoint=False):
         # Wait for any other transaction refreshing these rows to commit, so that the UPDATE
         # below (a new statement, a new snapshot) counts that transaction's records too. An
         # UPDATE that waited on the row lock itself would recompute from its older snapshot.

@@ -35,13 +35,16 @@ def record(action, *, request=None, actor=None, patient=None, clinic_id=None, de
 
 def record_for_patients(action, *, request, patients, detail="") -> None:
     """One event per patient, in one insert (bulk assignment to many patients)."""
+    # Ids, not objects: request.user is a lazy object, slow to hand to 50 constructors.
+    actor_id, ip_address, now = request.user.pk, _ip(request), timezone.now()
     AuditEvent.objects.bulk_create(
         AuditEvent(
+            at=now,
             action=action,
-            actor=request.user,
-            patient=patient,
+            actor_id=actor_id,
+            patient_id=patient.pk,
             clinic_id=patient.clinic_id,
-            ip_address=_ip(request),
+            ip_address=ip_address,
             detail=detail,
         )
         for patient in patients
