@@ -169,7 +169,9 @@ def add_synthetic_patients(clinic: Clinic, count: int) -> int:
             patients = User.objects.bulk_create(_synthetic_patient(clinic, n, password) for n in batch)
             patient_progress.start(patients)
             history.add_for(patients, batch)
-            # The history is written around the services, so the rows are computed here.
+            # The history is written around the services, so the rows are computed here,
+            # with statistics that know the tables are no longer empty.
+            patient_progress.analyze_sources()
             patient_progress.refresh([patient.pk for patient in patients])
     return first
 
