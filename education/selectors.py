@@ -131,23 +131,37 @@ class LearningRecord:
         return steps
 
 
+VERSION_TEXT = ("body_markdown", "body_html", "sources")
+
+
 def learning_records(assignments) -> list[LearningRecord]:
     """Records for an Assignment queryset: six queries however many assignments."""
-    assignments = assignments.select_related(
-        "module__current_version__review", "assigned_by", "cancelled_by"
-    ).prefetch_related(
-        Prefetch(
-            "attempts",
-            queryset=QuizAttempt.objects.select_related("version", "draw").prefetch_related(
-                Prefetch(
-                    "answers",
-                    queryset=Answer.objects.select_related("question", "choice").prefetch_related(
-                        "question__choices"
-                    ),
-                )
+    # Versions come without their bodies and citations (tens of kilobytes each, never shown
+    # here): a visit summary loads one per attempt and acknowledgment.
+    assignments = (
+        assignments.select_related("module__current_version__review", "assigned_by", "cancelled_by")
+        .defer(*(f"module__current_version__{field}" for field in VERSION_TEXT))
+        .prefetch_related(
+            Prefetch(
+                "attempts",
+                queryset=QuizAttempt.objects.select_related("version", "draw")
+                .defer(*(f"version__{field}" for field in VERSION_TEXT))
+                .prefetch_related(
+                    Prefetch(
+                        "answers",
+                        queryset=Answer.objects.select_related("question", "choice").prefetch_related(
+                            "question__choices"
+                        ),
+                    )
+                ),
             ),
-        ),
-        Prefetch("acknowledgments", queryset=Acknowledgment.objects.select_related("version")),
+            Prefetch(
+                "acknowledgments",
+                queryset=Acknowledgment.objects.select_related("version").defer(
+                    *(f"version__{field}" for field in VERSION_TEXT)
+                ),
+            ),
+        )
     )
     assignments = list(assignments)
     floors = _material_floors({a.module_id for a in assignments})
