@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast screenshots lint check install clean benchmark worker beat
+.PHONY: run test test-fast screenshots lint check install clean benchmark bench worker beat
 
 # Reinstall only when the pinned requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -55,6 +55,11 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/dashboard_pages.py
 	$(BIN)/python benchmarks/reminder_sweep.py
 	$(BIN)/python benchmarks/reacknowledge.py
+
+# Every page served by gunicorn on PostgreSQL against a floor page, at 1,000 and 10,000
+# patients (benchmarks/bench/run.py; about 15 minutes, needs PostgreSQL on 127.0.0.1:5432).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
