@@ -5,6 +5,7 @@ import datetime
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -34,21 +35,26 @@ def record(action, *, request=None, actor=None, patient=None, clinic_id=None, de
 
 
 def record_for_patients(action, *, request, patients, detail="") -> None:
-    """One event per patient, in one insert (bulk assignment to many patients)."""
-    # Ids, not objects: request.user is a lazy object, slow to hand to 50 constructors.
-    actor_id, ip_address, now = request.user.pk, _ip(request), timezone.now()
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            at=now,
-            action=action,
-            actor_id=actor_id,
-            patient_id=patient.pk,
-            clinic_id=patient.clinic_id,
-            ip_address=ip_address,
-            detail=detail,
-        )
-        for patient in patients
-    )
+    """One event per patient (`pk`, `clinic_id`), in one INSERT per 500. Written as SQL:
+    fifty model instances for bulk_create were 10 of the dashboard's 34 ms (cProfile)."""
+    at = connection.ops.adapt_datetimefield_value(timezone.now())
+    shared = (at, action, request.user.pk, _ip(request), detail)
+    for start in range(0, len(patients), LISTED_PER_INSERT):
+        batch = patients[start : start + LISTED_PER_INSERT]
+        params = [value for patient in batch for value in (*shared, patient.pk, patient.clinic_id)]
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_events_sql(len(batch)), params)
+
+
+LISTED_PER_INSERT = 500
+
+
+def _insert_events_sql(rows: int) -> str:
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    fields = ("at", "action", "actor", "ip_address", "detail", "patient", "clinic")
+    columns = ", ".join(connection.ops.quote_name(AuditEvent._meta.get_field(f).column) for f in fields)
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * rows)
+    return f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608 - names from the model
 
 
 @receiver(user_logged_in)

@@ -149,10 +149,12 @@ def _upsert_user(account: DemoAccount, password_hash: str, **fields) -> User:
 def analyze_tables() -> None:
     """Planner statistics for the rows just written: without them PostgreSQL plans the
     first pages for empty tables (1.5 s for the dashboard's figures after a 10,000-patient
-    seed). SQLite plans without them."""
+    seed). VACUUM too: until the visibility map knows the new rows, a deep dashboard page
+    reads every row before it instead of the index alone (11 ms instead of 2 at 10,000
+    patients). SQLite needs neither."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("VACUUM ANALYZE")
 
 
 def add_synthetic_patients(clinic: Clinic, count: int) -> int:

@@ -2,6 +2,8 @@
 number of queries however many patients a clinic has."""
 
 import datetime
+import uuid
+from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value
@@ -40,15 +42,54 @@ def dashboard_page(clinician: User, *, search="", status="", sort="due", page_nu
         page_number
     )
     ids = list(page.object_list)
-    patients = (
+    columns = (
         User.objects.filter(pk__in=ids)
-        .select_related("clinic", "progress")
         .with_account_status()
         .annotate(**_figures_of_the_day(today, now))
-        .in_bulk()
+        .values_list(*DASHBOARD_COLUMNS)
     )
-    page.object_list = [patients[pk] for pk in ids]
+    rows = {row.pk: row for row in (DashboardRow(*values) for values in columns)}
+    page.object_list = [rows[pk] for pk in ids]
     return page
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardRow:
+    """One patient as the dashboard lists them. Plain values: three model instances per
+    patient (user, clinic, progress) were a tenth of the page's time."""
+
+    pk: int
+    code: uuid.UUID
+    full_name: str
+    clinic_id: int
+    clinic_name: str
+    account_status: str
+    assigned_count: int
+    completed_count: int
+    latest_score: int | None
+    latest_passed: bool | None
+    last_activity: datetime.datetime | None
+    reacknowledge_since: datetime.datetime | None
+    overdue_count: int
+    next_visit: datetime.datetime | None
+
+
+DASHBOARD_COLUMNS = (
+    "pk",
+    "code",
+    "full_name",
+    "clinic_id",
+    "clinic__name",
+    "account_status",
+    "progress__assigned_count",
+    "progress__completed_count",
+    "progress__latest_score",
+    "progress__latest_passed",
+    "progress__last_activity",
+    "progress__reacknowledge_since",
+    "overdue_count",
+    "next_visit",
+)
 
 
 def matching_patients(clinician: User, *, search="", status="") -> list[User]:

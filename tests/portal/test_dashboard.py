@@ -2,6 +2,7 @@ import datetime
 import math
 
 from django.db import connection
+from django.template import Context, Template
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +11,7 @@ from accounts.models import User
 from education import progress as patient_progress
 from education import services
 from education.models import Assignment, Module, QuizAttempt
+from portal.templatetags import dashboard as dashboard_tags
 from tests.education.base import EducationTestCase, publish_edit
 from tests.education.test_versions import CHANGE
 from tests.factories import PatientFactory, VisitFactory
@@ -32,10 +34,9 @@ class DashboardTests(EducationTestCase):
         VisitFactory(patient=self.pat, clinician=self.alice, in_days=3)
         self.sign_in(self.alice)
         pat = next(p for p in self.dashboard().context["page"].object_list if p.pk == self.pat.pk)
-        progress = pat.progress
-        self.assertEqual((progress.completed_count, progress.assigned_count, pat.overdue_count), (0, 2, 1))
-        self.assertEqual((progress.latest_score, progress.latest_passed), (60, False))
-        self.assertIsNotNone(progress.last_activity)
+        self.assertEqual((pat.completed_count, pat.assigned_count, pat.overdue_count), (0, 2, 1))
+        self.assertEqual((pat.latest_score, pat.latest_passed), (60, False))
+        self.assertIsNotNone(pat.last_activity)
         self.assertIsNotNone(pat.next_visit)
 
     def test_it_shows_only_the_clinicians_clinics(self):
@@ -119,6 +120,23 @@ class DashboardTests(EducationTestCase):
     def test_a_patient_gets_a_404(self):
         self.sign_in(self.pat)
         self.assertEqual(self.dashboard().status_code, 404)
+
+    def test_dates_on_the_rows_read_as_the_date_filter_writes_them(self):
+        for moment in (
+            datetime.datetime(2026, 1, 5, 23, 30, tzinfo=datetime.UTC),
+            datetime.datetime(2026, 12, 31, 0, 5, tzinfo=datetime.UTC),
+        ):
+            with timezone.override("America/Los_Angeles"):
+                shown = Template('{{ m|date:"j M Y" }}|{{ m|date:"j M Y, H:i" }}').render(
+                    Context({"m": moment})
+                )
+                self.assertEqual(f"{dashboard_tags.day(moment)}|{dashboard_tags.day_and_time(moment)}", shown)
+
+    def test_a_name_is_escaped_on_its_row(self):
+        PatientFactory(full_name='Zoe <b>"Bold"</b>', clinic=self.riverside)
+        response = self.dashboard(sort="name")
+        self.assertContains(response, "Zoe &lt;b&gt;&quot;Bold&quot;&lt;/b&gt;")
+        self.assertNotContains(response, "<b>")
 
     def test_the_cached_bulk_form_shows_a_newly_approved_module_and_todays_default_date(self):
         before = self.dashboard().context["bulk_form_key"]
