@@ -245,6 +245,13 @@ class AssignmentQuerySet(models.QuerySet):
             .not_cancelled()
             .with_status(today)
             .select_related("module__current_version")
+            # The list shows the reading time, not the bodies (tens of kilobytes each).
+            .only(
+                *(f.name for f in Assignment._meta.concrete_fields),
+                "module__title",
+                "module__summary",
+                "module__current_version__minutes_to_read",
+            )
             .order_by("-due_date", "-assigned_at")
         )
 
