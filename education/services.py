@@ -12,7 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -139,15 +139,6 @@ def counting_floors(module_id: int) -> dict[str, int]:
         )
     )
     return {name: floor or 0 for name, floor in floors.items()}
-
-
-def _floor_subquery(module_id: int, floor: Q):
-    return Subquery(
-        ModuleVersion.objects.approved()
-        .filter(floor, module=module_id)
-        .order_by("-number")
-        .values("number")[:1]
-    )
 
 
 # Assignments --------------------------------------------------------------------------
@@ -504,12 +495,13 @@ def complete_if_done(*, assignment: Assignment) -> bool:
     mark an open assignment complete, or lift an update's request to acknowledge again from
     a completed one. One conditional UPDATE, so it happens once and costs one query."""
     now = timezone.now()
-    module_id = assignment.module_id
+    version = assignment.module.current_version
+    floors = _counting_floors_of(assignment.module_id, version.pk, version.published_at)
     acknowledged = Acknowledgment.objects.filter(
-        assignment=assignment.pk, version__number__gte=_floor_subquery(module_id, ACKNOWLEDGMENT_FLOOR)
+        assignment=assignment.pk, version__number__gte=floors["acknowledgment"]
     )
     passed = QuizAttempt.objects.filter(
-        assignment=assignment.pk, passed=True, version__number__gte=_floor_subquery(module_id, QUIZ_FLOOR)
+        assignment=assignment.pk, passed=True, version__number__gte=floors["quiz"]
     )
     changed = (
         Assignment.objects.not_cancelled()
