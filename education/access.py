@@ -13,9 +13,13 @@ def get_assignment_for_patient(request, code) -> Assignment:
     assignments = (
         Assignment.objects.for_patient(request.user)
         .not_cancelled()
-        .select_related("patient", "module__current_version__review")
+        .select_related("module__current_version__review")
+        # The patient's pages show the rendered body, never its Markdown source.
+        .defer("module__current_version__body_markdown")
     )
-    return get_object_or_404(assignments, code=code)
+    assignment = get_object_or_404(assignments, code=code)
+    assignment.patient = request.user  # already loaded, with their clinic
+    return assignment
 
 
 def get_attempt_for_patient(request, code) -> QuizAttempt:
