@@ -104,7 +104,8 @@ def refresh(patients: Iterable[int] | QuerySet, *, only: tuple[str, ...] = ()) -
 def _update(ids: set[int]) -> int:
     if len(ids) > 1:
         return PatientProgress.objects.filter(patient__in=ids).update(**_figures())
-    sql, params, position = _one_row_update(connection.alias)
+    sql, compiled_params, position = _one_row_update(connection.alias)
+    params = list(compiled_params)  # a copy: the compiled list is shared by every call
     params[position] = next(iter(ids))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -116,7 +117,7 @@ PLACEHOLDER_ID = -20261122
 
 
 @functools.cache
-def _one_row_update(alias: str) -> tuple[str, list, int]:
+def _one_row_update(alias: str) -> tuple[str, tuple, int]:
     """The UPDATE of one patient's row, compiled once per process: Django took longer to
     compile its dozen subqueries than the database took to run them (cProfile of a quiz
     answer: 24 of 62 ms in the refresh, most of it compiling). Nothing in it depends on the
@@ -125,7 +126,7 @@ def _one_row_update(alias: str) -> tuple[str, list, int]:
     query.add_update_values(_figures())
     query.add_q(Q(patient=PLACEHOLDER_ID))
     sql, params = query.get_compiler(alias).as_sql()
-    params = list(params)
+    params = tuple(params)
     assert params.count(PLACEHOLDER_ID) == 1, "the placeholder must be the only patient id"
     return sql, params, params.index(PLACEHOLDER_ID)
 
