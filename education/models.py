@@ -10,6 +10,14 @@ from accounts.models import Clinic, User
 REVIEW_DUE_AFTER = datetime.timedelta(days=365)
 
 
+class ModuleQuerySet(models.QuerySet):
+    def library_key(self) -> str:
+        """Which modules exist and which version each shows (one small query): what markup
+        listing the library's titles and sign-offs depends on, to cache it under."""
+        library = self.order_by("pk").values_list("pk", "current_version_id")
+        return ",".join(f"{pk}-{version}" for pk, version in library)
+
+
 class Module(models.Model):
     """A topic in the library. Its text lives in versions; `current_version` is the newest
     approved one, the one patients read and clinicians assign, kept here so lists need no
@@ -32,6 +40,8 @@ class Module(models.Model):
         "ModuleVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ModuleQuerySet.as_manager()
 
     class Meta:
         ordering = ["title"]

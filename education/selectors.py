@@ -4,10 +4,10 @@ import datetime
 import difflib
 from dataclasses import dataclass, field
 
-from django.db.models import Max, Prefetch
 from django.utils import timezone
 
-from education.models import Acknowledgment, Answer, Assignment, Choice, ModuleVersion, Question, QuizAttempt
+from education.models import Acknowledgment, Answer, Assignment, Choice, Question, QuizAttempt
+from education.services import counting_floors_of
 
 
 @dataclass(frozen=True)
@@ -132,59 +132,77 @@ class LearningRecord:
 
 
 VERSION_TEXT = ("body_markdown", "body_html", "sources")
+# What a record shows of an assignment's module and people: a visit summary's widest query,
+# four tables of which it needs a few columns each.
+ASSIGNMENT_FIELDS = (
+    *(field.name for field in Assignment._meta.concrete_fields),
+    "module__title",
+    "module__current_version__number",
+    "module__current_version__concepts",
+    "module__current_version__published_at",
+    "module__current_version__module",
+    "assigned_by__full_name",
+    "assigned_by__email",
+    "cancelled_by__full_name",
+    "cancelled_by__email",
+)
 
 
 def learning_records(assignments) -> list[LearningRecord]:
-    """Records for an Assignment queryset: six queries however many assignments."""
+    """Records for an Assignment queryset: five queries however many assignments, three
+    when none has a quiz attempt. Related rows are read with plain filters and grouped here:
+    the nested prefetches compiled and cloned a queryset per object, most of a visit
+    summary's time."""
     # Versions come without their bodies and citations (tens of kilobytes each, never shown
     # here): a visit summary loads one per attempt and acknowledgment.
-    assignments = (
-        assignments.select_related("module__current_version__review", "assigned_by", "cancelled_by")
-        .defer(*(f"module__current_version__{field}" for field in VERSION_TEXT))
-        .prefetch_related(
-            Prefetch(
-                "attempts",
-                queryset=QuizAttempt.objects.select_related("version", "draw")
-                .defer(*(f"version__{field}" for field in VERSION_TEXT))
-                .prefetch_related(
-                    Prefetch(
-                        "answers",
-                        queryset=Answer.objects.select_related("question", "choice").prefetch_related(
-                            "question__choices"
-                        ),
-                    )
-                ),
-            ),
-            Prefetch(
-                "acknowledgments",
-                queryset=Acknowledgment.objects.select_related("version").defer(
-                    *(f"version__{field}" for field in VERSION_TEXT)
-                ),
-            ),
+    assignments = list(
+        assignments.select_related("module__current_version", "assigned_by", "cancelled_by").only(
+            *ASSIGNMENT_FIELDS
         )
     )
-    assignments = list(assignments)
-    floors = _material_floors({a.module_id for a in assignments})
-    return [_record(assignment, floors.get(assignment.module_id, 0)) for assignment in assignments]
-
-
-def _material_floors(module_ids) -> dict[int, int]:
-    """Per module, the newest version that asked for a fresh acknowledgment."""
-    rows = (
-        ModuleVersion.objects.approved()
-        .filter(module__in=module_ids, material_change=True)
-        .values("module")
-        .annotate(floor=Max("number"))
+    ids = [assignment.pk for assignment in assignments]
+    attempts = _by_assignment(
+        QuizAttempt.objects.filter(assignment__in=ids).select_related("version", "draw"), "-submitted_at"
     )
-    return {row["module"]: row["floor"] for row in rows}
+    acknowledgments = _by_assignment(
+        Acknowledgment.objects.filter(assignment__in=ids).select_related("version"), "-acknowledged_at"
+    )
+    _add_answers_as_shown([attempt for group in attempts.values() for attempt in group])
+    return [
+        _record(assignment, attempts.get(assignment.pk, []), acknowledgments.get(assignment.pk, []))
+        for assignment in assignments
+    ]
 
 
-def _record(assignment: Assignment, floor: int) -> LearningRecord:
-    attempts = sorted(assignment.attempts.all(), key=lambda a: a.submitted_at, reverse=True)
+def _by_assignment(records, newest_first: str) -> dict[int, list]:
+    """The records (attempts or acknowledgments) per assignment id, newest first; their
+    versions without the text (one query)."""
+    grouped: dict[int, list] = {}
+    rows = records.defer(*(f"version__{field}" for field in VERSION_TEXT)).order_by(newest_first, "-pk")
+    for record in rows:
+        grouped.setdefault(record.assignment_id, []).append(record)
+    return grouped
+
+
+def _add_answers_as_shown(attempts: list[QuizAttempt]) -> None:
+    """Sets `shown` on each attempt: answers, then the answered questions' choices (two
+    queries, none without attempts)."""
+    if not attempts:
+        return
+    answers: dict[int, list[Answer]] = {}
+    for answer in Answer.objects.filter(attempt__in=attempts).select_related("question").order_by():
+        answers.setdefault(answer.attempt_id, []).append(answer)
+    question_ids = {answer.question_id for group in answers.values() for answer in group}
+    choices: dict[int, list[Choice]] = {}
+    for choice in Choice.objects.filter(question__in=question_ids).order_by("position"):
+        choices.setdefault(choice.question_id, []).append(choice)
     for attempt in attempts:
-        attempt.shown = _as_shown(attempt, attempt.answers.all())
-    acknowledgments = sorted(assignment.acknowledgments.all(), key=lambda a: a.acknowledged_at, reverse=True)
+        attempt.shown = _as_shown(attempt, answers.get(attempt.pk, []), choices)
+
+
+def _record(assignment: Assignment, attempts: list, acknowledgments: list) -> LearningRecord:
     acknowledgment = acknowledgments[0] if acknowledgments else None
+    floor = counting_floors_of(assignment.module)["acknowledgment"]
     return LearningRecord(
         assignment=assignment,
         attempts=attempts,
@@ -217,25 +235,26 @@ def _events(assignment, attempts, acknowledgments) -> list[Event]:
 
 def answers_as_shown(attempt: QuizAttempt) -> list[ShownAnswer]:
     """The attempt's questions and choices in the order the patient saw them (two queries)."""
-    answers = attempt.answers.select_related("question", "choice").prefetch_related("question__choices")
-    return _as_shown(attempt, answers)
+    _add_answers_as_shown([attempt])
+    return attempt.shown
 
 
-def _as_shown(attempt: QuizAttempt, answers) -> list[ShownAnswer]:
+def _as_shown(
+    attempt: QuizAttempt, answers: list[Answer], choices: dict[int, list[Choice]]
+) -> list[ShownAnswer]:
     """In the stored draw's order; attempts from before question banks asked every
-    question with its choices in file order, which is what those patients saw."""
+    question with its choices in file order, which is what those patients saw.
+    `choices` are each question's, by question id, in file order."""
     answers = {answer.question_id: answer for answer in answers}
     if attempt.draw_id:
         layout = attempt.draw.layout
     else:
         questions = sorted((a.question for a in answers.values()), key=lambda q: q.position)
-        layout = [
-            [q.pk, [c.pk for c in sorted(q.choices.all(), key=lambda c: c.position)]] for q in questions
-        ]
+        layout = [[q.pk, [c.pk for c in choices[q.pk]]] for q in questions]
     shown = []
     for number, (question_id, choice_ids) in enumerate(layout, 1):
         answer = answers[question_id]
-        by_id = {choice.pk: choice for choice in answer.question.choices.all()}
+        by_id = {choice.pk: choice for choice in choices[question_id]}
         shown.append(
             ShownAnswer(
                 number=number,

@@ -151,10 +151,31 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    patient = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # No foreign-key constraints in the database, and no single-column indexes where the
+    # Meta indexes lead with the column: the dashboard writes a row per listed patient, and
+    # the three key checks and two extra indexes per row were a third of that insert
+    # (50 rows: 2.4 ms, 1.5 ms without). PROTECT still stops Django deleting a person or
+    # clinic the trail names.
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_constraint=False
+    )
+    patient = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     clinic = models.ForeignKey(
-        "accounts.Clinic", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "accounts.Clinic",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     detail = models.CharField(max_length=200, blank=True)

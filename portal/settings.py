@@ -117,6 +117,11 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # PostgreSQL's JIT compiles plans whose cost estimate is high, which the dashboard's
     # used to be: 212 of its 1,149 ms went to compiling. The portal's queries are short.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # Parameters sent apart from the SQL, and a statement prepared on a connection's second
+    # run of it: PostgreSQL then plans the visit summary's and the dashboard's joins once
+    # per connection instead of on every request (1.3-1.4 ms of planning each, measured).
+    # Prepared statements outlive a transaction, so a pooler must run in session mode.
+    DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The dashboard's bulk assignment accepts 5,000 ticked patients (portal.forms) and its
 # other fields; Django's default of 1,000 refused 1,000 patients with a bare 400.

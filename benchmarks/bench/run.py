@@ -91,7 +91,7 @@ django.setup()
 
 import logging  # noqa: E402
 
-import psycopg2  # noqa: E402
+import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -123,7 +123,7 @@ class BenchError(Exception):
 
 
 def recreate_database():
-    admin = psycopg2.connect(dbname="postgres", **PG)
+    admin = psycopg.connect(dbname="postgres", autocommit=True, **PG)
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
