@@ -4,18 +4,20 @@ import uuid
 
 from django.shortcuts import get_object_or_404
 
-from education.models import Assignment, QuizAttempt, QuizDraw
+from education.models import VERSION_TEXT, Assignment, QuizAttempt, QuizDraw
 
 
-def get_assignment_for_patient(request, code) -> Assignment:
+def get_assignment_for_patient(request, code, *, with_text=True) -> Assignment:
     """The signed-in patient's own assignment, unless cancelled, with its module and
-    current version. Another patient's assignment is a 404, as is an unknown code."""
+    current version (`with_text`: its rendered body too). Another patient's assignment is a
+    404, as is an unknown code."""
+    # The patient's pages show the rendered body, never its Markdown source.
+    left_out = ("body_markdown",) if with_text else VERSION_TEXT
     assignments = (
         Assignment.objects.for_patient(request.user)
         .not_cancelled()
         .select_related("module__current_version__review")
-        # The patient's pages show the rendered body, never its Markdown source.
-        .defer("module__current_version__body_markdown")
+        .defer(*(f"module__current_version__{field}" for field in left_out))
     )
     assignment = get_object_or_404(assignments, code=code)
     assignment.patient = request.user  # already loaded, with their clinic

@@ -59,6 +59,10 @@ class ModuleVersionQuerySet(models.QuerySet):
         return self.filter(review__decision=VersionReview.Decision.APPROVED)
 
 
+# A version's text and citations: tens of kilobytes, read only by the pages that show them.
+VERSION_TEXT = ("body_markdown", "body_html", "sources")
+
+
 class ModuleVersion(models.Model):
     """One text of a module with its quiz, loaded from the files as a draft. Never changed
     once loaded: patients' records point at the exact version they saw. Its state (draft,

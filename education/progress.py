@@ -9,13 +9,13 @@ import functools
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, Max, Min, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, Max, Min, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest, NullIf
-from django.db.models.sql import UpdateQuery
 from django.dispatch import receiver
 
 from accounts.models import User
 from accounts.signals import patient_added
+from education.compiled import CompiledUpdate
 from education.models import Acknowledgment, Assignment, PatientProgress, QuizAttempt
 
 # Stands in for "never" inside Greatest(), which returns NULL on SQLite if any value is.
@@ -104,12 +104,7 @@ def refresh(patients: Iterable[int] | QuerySet, *, only: tuple[str, ...] = ()) -
 def _update(ids: set[int]) -> int:
     if len(ids) > 1:
         return PatientProgress.objects.filter(patient__in=ids).update(**_figures())
-    sql, compiled_params, position = _one_row_update(connection.alias)
-    params = list(compiled_params)  # a copy: the compiled list is shared by every call
-    params[position] = next(iter(ids))
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return _one_row_update(connection.alias).run(patient=next(iter(ids)))
 
 
 # Stands for the patient's id in the compiled statement; no figure uses it as a constant.
@@ -117,18 +112,11 @@ PLACEHOLDER_ID = -20261122
 
 
 @functools.cache
-def _one_row_update(alias: str) -> tuple[str, tuple, int]:
-    """The UPDATE of one patient's row, compiled once per process: Django took longer to
-    compile its dozen subqueries than the database took to run them (cProfile of a quiz
-    answer: 24 of 62 ms in the refresh, most of it compiling). Nothing in it depends on the
-    time or the patient except the id, which `_update` sets."""
-    query = UpdateQuery(PatientProgress)
-    query.add_update_values(_figures())
-    query.add_q(Q(patient=PLACEHOLDER_ID))
-    sql, params = query.get_compiler(alias).as_sql()
-    params = tuple(params)
-    assert params.count(PLACEHOLDER_ID) == 1, "the placeholder must be the only patient id"
-    return sql, params, params.index(PLACEHOLDER_ID)
+def _one_row_update(alias: str) -> CompiledUpdate:
+    """The UPDATE of one patient's row, compiled once per process (education.compiled):
+    nothing in it depends on the time or the patient except the id."""
+    rows = PatientProgress.objects.filter(patient=PLACEHOLDER_ID)
+    return CompiledUpdate.of(rows, _figures(), alias, patient=PLACEHOLDER_ID)
 
 
 def _start_rows(ids) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from education.models import Acknowledgment, Answer, Assignment, Choice, Question, QuizAttempt
+from education.models import VERSION_TEXT, Acknowledgment, Answer, Assignment, Choice, Question, QuizAttempt
 from education.services import counting_floors_of
 
 
@@ -131,7 +131,6 @@ class LearningRecord:
         return steps
 
 
-VERSION_TEXT = ("body_markdown", "body_html", "sources")
 # What a record shows of an assignment's module and people: a visit summary's widest query,
 # four tables of which it needs a few columns each.
 ASSIGNMENT_FIELDS = (

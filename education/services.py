@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.models import Clinic, User
 from education import authoring, content, quiz
 from education import progress as patient_progress
+from education.compiled import CompiledUpdate
 from education.models import (
     Acknowledgment,
     Answer,
@@ -504,22 +505,47 @@ def complete_if_done(*, assignment: Assignment) -> bool:
     a completed one. One conditional UPDATE, so it happens once and costs one query."""
     now = timezone.now()
     floors = counting_floors_of(assignment.module)
-    acknowledged = Acknowledgment.objects.filter(
-        assignment=assignment.pk, version__number__gte=floors["acknowledgment"]
-    )
-    passed = QuizAttempt.objects.filter(
-        assignment=assignment.pk, passed=True, version__number__gte=floors["quiz"]
-    )
-    changed = (
-        Assignment.objects.not_cancelled()
-        .filter(Q(completed_at__isnull=True) | Q(reacknowledge_since__isnull=False), pk=assignment.pk)
-        .filter(Exists(acknowledged), Exists(passed))
-        .update(completed_at=Coalesce("completed_at", Value(now)), reacknowledge_since=None)
+    changed = _completion_update(connection.alias).run(
+        assignment=assignment.pk,
+        acknowledgment_floor=floors["acknowledgment"],
+        quiz_floor=floors["quiz"],
+        now=now,
     )
     if changed:
         assignment.completed_at = assignment.completed_at or now
         assignment.reacknowledge_since = None
     return bool(changed)
+
+
+# Stand for each call's values in the compiled statement below; nothing else in it uses them.
+# The floors are within a version number's range: Django drops a comparison it knows is true.
+_ASSIGNMENT, _ACKNOWLEDGMENT_FLOOR, _QUIZ_FLOOR = -20261122, 2026112301, 2026112302
+_NOW = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+
+
+@functools.cache
+def _completion_update(alias: str) -> CompiledUpdate:
+    """complete_if_done's UPDATE, compiled once per process (education.compiled): it runs on
+    every passed quiz and acknowledgment, and its two subqueries took longer to compile
+    than to run."""
+    acknowledged = Acknowledgment.objects.filter(
+        assignment=_ASSIGNMENT, version__number__gte=_ACKNOWLEDGMENT_FLOOR
+    )
+    passed = QuizAttempt.objects.filter(assignment=_ASSIGNMENT, passed=True, version__number__gte=_QUIZ_FLOOR)
+    open_or_asked_again = (
+        Assignment.objects.not_cancelled()
+        .filter(Q(completed_at__isnull=True) | Q(reacknowledge_since__isnull=False), pk=_ASSIGNMENT)
+        .filter(Exists(acknowledged), Exists(passed))
+    )
+    return CompiledUpdate.of(
+        open_or_asked_again,
+        {"completed_at": Coalesce("completed_at", Value(_NOW)), "reacknowledge_since": None},
+        alias,
+        assignment=_ASSIGNMENT,
+        acknowledgment_floor=_ACKNOWLEDGMENT_FLOOR,
+        quiz_floor=_QUIZ_FLOOR,
+        now=_NOW,
+    )
 
 
 # Editorial review -----------------------------------------------------------------------------

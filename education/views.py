@@ -36,7 +36,7 @@ def reader(request, code):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def quiz(request, code):
-    assignment = get_assignment_for_patient(request, code)
+    assignment = get_assignment_for_patient(request, code, with_text=False)
     if request.method == "GET":
         draw, questions = services.issue_draw(assignment=assignment)
         return _quiz_page(request, assignment, QuizForm(draw=draw, questions=questions))
