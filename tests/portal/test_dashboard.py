@@ -105,6 +105,17 @@ class DashboardTests(EducationTestCase):
         self.assertEqual(response.context["page"].paginator.count, 10_000)
         self.assertEqual(len(response.context["page"].object_list), 50)
 
+    def test_a_page_past_the_last_shows_the_last_and_one_not_a_number_the_first(self):
+        self.add_patients(60)  # with Pat: 61 patients, two pages
+        last = self.dashboard(sort="name", page=9).context["page"]
+        self.assertEqual((last.number, last.paginator.num_pages, last.paginator.count), (2, 2, 61))
+        self.assertEqual(len(last.object_list), 11)
+        first = self.dashboard(sort="name", page="abc").context["page"]
+        self.assertEqual((first.number, len(first.object_list)), (1, 50))
+        # The two pages together list every patient once.
+        pages = [self.dashboard(sort="name", page=n).context["page"].object_list for n in (1, 2)]
+        self.assertEqual(len({row.pk for page in pages for row in page}), 61)
+
     def add_patients(self, count):
         start = User.objects.count()
         patients = User.objects.bulk_create(
