@@ -75,9 +75,9 @@ class UserQuerySet(models.QuerySet):
             return self.none()
         return self.patients().filter(clinic__memberships__user=user)
 
-    def with_account_status(self):
+    def with_account_status(self, now=None):
         """Annotate `account_status`: active, invited, or not invited (no live link)."""
-        pending = Invitation.objects.pending().filter(patient=OuterRef("pk"))
+        pending = Invitation.objects.pending(now).filter(patient=OuterRef("pk"))
         return self.annotate(
             account_status=Case(
                 When(~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), then=Value("active")),
@@ -220,8 +220,9 @@ class Membership(models.Model):
 
 
 class InvitationQuerySet(models.QuerySet):
-    def pending(self):
-        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+    def pending(self, now=None):
+        now = now or timezone.now()
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)
 
 
 class Invitation(models.Model):

@@ -2,15 +2,18 @@
 number of queries however many patients a clinic has."""
 
 import datetime
+import functools
 import uuid
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Clinic, User
+from education.compiled import CompiledRows
 from education.models import Acknowledgment, Assignment, Module, PatientProgress, Question, QuizAttempt
 from portal.models import AuditEvent, ClinicFigures, FollowUpVisit
 
@@ -42,15 +45,34 @@ def dashboard_page(clinician: User, *, search="", status="", sort="due", page_nu
         page_number
     )
     ids = list(page.object_list)
-    columns = (
-        User.objects.filter(pk__in=ids)
-        .with_account_status()
-        .annotate(**_figures_of_the_day(today, now))
-        .values_list(*DASHBOARD_COLUMNS)
-    )
+    # Padded to a full page with an id no one has, so one compiled statement serves them all.
+    padded = tuple(ids) + (NO_ONE,) * (per_page - len(ids))
+    columns = _page_columns(connection.alias, per_page).rows(ids=padded, now=now, today=today)
     rows = {row.pk: row for row in (DashboardRow(*values) for values in columns)}
     page.object_list = [rows[pk] for pk in ids]
     return page
+
+
+NO_ONE = 0  # ids start at 1
+# Stand for each page's values in the compiled statement below (education.compiled).
+_NOW = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+_TODAY = datetime.date(1901, 1, 2)
+
+
+@functools.cache
+def _page_columns(alias: str, per_page: int) -> CompiledRows:
+    """The page's patients with their progress rows and the figures of the day, compiled
+    once per process and page size: building and compiling this query took 5.3 of the
+    6.7 ms it cost (in-process timing on the bench database, 10,000 patients)."""
+    ids = tuple(range(-2_000_000 - per_page, -2_000_000))
+    columns = (
+        User.objects.filter(pk__in=ids)
+        .with_account_status(now=_NOW)
+        .annotate(**_figures_of_the_day(_TODAY, _NOW))
+        .order_by()
+        .values_list(*DASHBOARD_COLUMNS)
+    )
+    return CompiledRows.of(columns, alias, ids=ids, now=_NOW, today=_TODAY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,15 @@
 """Statements compiled once: each call's values land where the sentinels were, nowhere else."""
 
-from django.db import connection
+import datetime
 
-from education.compiled import CompiledUpdate
+from django.db import connection
+from django.utils import timezone
+
+from education.compiled import CompiledRows, CompiledUpdate
 from education.models import Assignment, Module
 from tests.education.base import EducationTestCase
+
+OPENED = datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.UTC)
 
 
 class CompiledUpdateTests(EducationTestCase):
@@ -12,13 +17,13 @@ class CompiledUpdateTests(EducationTestCase):
         first = self.assignment
         second = self.assign(self.pat, Module.objects.exclude(pk=self.sleep.pk).first())
         rows = Assignment.objects.filter(pk=-1, opened_at__isnull=True)
-        opened = {"opened_at": self.sleep.created_at}
+        opened = {"opened_at": OPENED}
         update = CompiledUpdate.of(rows, opened, connection.alias, assignment=-1)
         self.assertEqual(update.run(assignment=first.pk), 1)
         self.assertEqual(update.run(assignment=first.pk), 0)  # the condition holds per call
         first.refresh_from_db()
         second.refresh_from_db()
-        self.assertEqual(first.opened_at, self.sleep.created_at)
+        self.assertEqual(first.opened_at, OPENED)
         self.assertIsNone(second.opened_at)
 
     def test_a_sentinel_the_statement_does_not_hold_is_refused_when_compiled(self):
@@ -30,3 +35,30 @@ class CompiledUpdateTests(EducationTestCase):
         rows = Assignment.objects.filter(pk=1, patient__is_active=True)
         update = CompiledUpdate.of(rows, {"due_date": None}, connection.alias, assignment=1)
         self.assertEqual(len(update.slots["assignment"]), 1)
+
+    def test_the_time_of_the_first_call_cannot_be_frozen_into_the_statement(self):
+        rows = Assignment.objects.filter(pk=-1, due_date__lt=timezone.localdate())
+        with self.assertRaisesMessage(ValueError, "today's date or time in the statement is not a sentinel"):
+            CompiledUpdate.of(rows, {"due_date": None}, connection.alias, assignment=-1)
+
+
+class CompiledRowsTests(EducationTestCase):
+    def test_rows_come_back_as_values_list_gives_them_for_each_calls_values(self):
+        other = self.assign(self.pat, Module.objects.exclude(pk=self.sleep.pk).first())
+        ids = (-11, -12)
+        query = Assignment.objects.filter(pk__in=ids, due_date__gte=datetime.date(1901, 1, 3)).order_by("pk")
+        rows = CompiledRows.of(
+            query.values_list("pk", "code"), connection.alias, ids=ids, since=datetime.date(1901, 1, 3)
+        )
+        expected = list(
+            Assignment.objects.filter(pk__in=[self.assignment.pk, other.pk])
+            .order_by("pk")
+            .values_list("pk", "code")
+        )
+        self.assertEqual(
+            rows.rows(ids=(self.assignment.pk, other.pk), since=datetime.date(2000, 1, 1)), expected
+        )
+        self.assertEqual(
+            rows.rows(ids=(self.assignment.pk, 0), since=datetime.date(2000, 1, 1)), expected[:1]
+        )
+        self.assertEqual(rows.rows(ids=(self.assignment.pk, other.pk), since=datetime.date(2999, 1, 1)), [])
