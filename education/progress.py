@@ -15,7 +15,7 @@ from django.dispatch import receiver
 
 from accounts.models import User
 from accounts.signals import patient_added
-from education.compiled import CompiledUpdate
+from education.compiled import CompiledRows, CompiledUpdate
 from education.models import Acknowledgment, Assignment, PatientProgress, QuizAttempt
 
 # Stands in for "never" inside Greatest(), which returns NULL on SQLite if any value is.
@@ -93,12 +93,23 @@ def refresh(patients: Iterable[int] | QuerySet, *, only: tuple[str, ...] = ()) -
         # Wait for any other transaction refreshing these rows to commit, so that the UPDATE
         # below (a new statement, a new snapshot) counts that transaction's records too. An
         # UPDATE that waited on the row lock itself would recompute from its older snapshot.
-        rows = PatientProgress.objects.filter(patient__in=ids)
-        list(rows.select_for_update().order_by("pk").values_list("pk"))
+        _lock(ids)
         if _update(ids) < len(ids):
             # A patient written around invite_patient, as the demo does: start the row.
             _start_rows(ids)
             _update(ids)
+
+
+def _lock(ids: set[int]) -> None:
+    if len(ids) > 1:
+        list(
+            PatientProgress.objects.filter(patient__in=ids)
+            .select_for_update()
+            .order_by("pk")
+            .values_list("pk")
+        )
+    else:
+        _one_row_lock(connection.alias).rows(patient=next(iter(ids)))
 
 
 def _update(ids: set[int]) -> int:
@@ -117,6 +128,14 @@ def _one_row_update(alias: str) -> CompiledUpdate:
     nothing in it depends on the time or the patient except the id."""
     rows = PatientProgress.objects.filter(patient=PLACEHOLDER_ID)
     return CompiledUpdate.of(rows, _figures(), alias, patient=PLACEHOLDER_ID)
+
+
+@functools.cache
+def _one_row_lock(alias: str) -> CompiledRows:
+    """SELECT … FOR UPDATE of one patient's row, compiled once per process (first compiled
+    inside the refresh's transaction, as select_for_update requires)."""
+    rows = PatientProgress.objects.filter(patient=PLACEHOLDER_ID).select_for_update().order_by()
+    return CompiledRows.of(rows.values_list("pk"), alias, patient=PLACEHOLDER_ID)
 
 
 def _start_rows(ids) -> None:

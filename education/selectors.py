@@ -3,6 +3,7 @@
 import datetime
 import difflib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -47,14 +48,15 @@ class ConceptResult:
     latest: ShownAnswer
     times_missed: int = 0
 
-    @property
+    @cached_property
     def mastered(self) -> bool:
         return self.latest.is_correct
 
 
 @dataclass
 class LearningRecord:
-    """One assignment as the clinician sees it."""
+    """One assignment as the clinician sees it. Its figures are computed once: a page asks
+    each several times (the talking points three times per module)."""
 
     assignment: Assignment
     attempts: list[QuizAttempt]
@@ -63,31 +65,31 @@ class LearningRecord:
     events: list[Event] = field(default_factory=list)
     concepts: list[ConceptResult] = field(default_factory=list)
 
-    @property
+    @cached_property
     def mastered(self) -> list[ConceptResult]:
         return [concept for concept in self.concepts if concept.mastered]
 
-    @property
+    @cached_property
     def still_missed(self) -> list[ConceptResult]:
         """The talking points of the visit: concepts whose latest answer was wrong, most
         often missed first. A point answered right since is no longer one."""
         missed = [concept for concept in self.concepts if not concept.mastered]
         return sorted(missed, key=lambda concept: -concept.times_missed)
 
-    @property
+    @cached_property
     def not_yet_asked(self) -> list[str]:
         """Concepts of the current bank that no attempt has asked yet."""
         current = self.assignment.module.current_version
         asked = {concept.key for concept in self.concepts}
         return [label for key, label in (current.concepts if current else {}).items() if key not in asked]
 
-    @property
+    @cached_property
     def attempts_to_pass(self) -> int | None:
         """How many attempts it took to pass the first time; None if not passed yet."""
         oldest_first = list(reversed(self.attempts))
         return next((n for n, attempt in enumerate(oldest_first, 1) if attempt.passed), None)
 
-    @property
+    @cached_property
     def best_score(self):
         return max((attempt.score for attempt in self.attempts), default=None)
 
@@ -95,11 +97,11 @@ class LearningRecord:
     def latest_attempt(self):
         return self.attempts[0] if self.attempts else None
 
-    @property
+    @cached_property
     def passed(self):
         return any(attempt.passed for attempt in self.attempts)
 
-    @property
+    @cached_property
     def status_label(self):
         """Where the assignment stands, in the clinician's words."""
         assignment = self.assignment
@@ -113,7 +115,7 @@ class LearningRecord:
             return "Overdue"
         return "In progress" if assignment.opened_at else "Not started"
 
-    @property
+    @cached_property
     def to_do(self):
         """What is not done yet, in words, for an open assignment or one asked to
         acknowledge an update."""
