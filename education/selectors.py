@@ -154,8 +154,6 @@ def learning_records(assignments) -> list[LearningRecord]:
     when none has a quiz attempt. Related rows are read with plain filters and grouped here:
     the nested prefetches compiled and cloned a queryset per object, most of a visit
     summary's time."""
-    # Versions come without their bodies and citations (tens of kilobytes each, never shown
-    # here): a visit summary loads one per attempt and acknowledgment.
     assignments = list(
         assignments.select_related("module__current_version", "assigned_by", "cancelled_by").only(
             *ASSIGNMENT_FIELDS
@@ -176,8 +174,9 @@ def learning_records(assignments) -> list[LearningRecord]:
 
 
 def _by_assignment(records, newest_first: str) -> dict[int, list]:
-    """The records (attempts or acknowledgments) per assignment id, newest first; their
-    versions without the text (one query)."""
+    """The records (attempts or acknowledgments) per assignment id, newest first (one
+    query). Their versions come without their bodies and citations: tens of kilobytes
+    each, never shown here, one per attempt and acknowledgment."""
     grouped: dict[int, list] = {}
     rows = records.defer(*(f"version__{field}" for field in VERSION_TEXT)).order_by(newest_first, "-pk")
     for record in rows:
