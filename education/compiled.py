@@ -18,6 +18,13 @@ from dataclasses import dataclass
 from django.db import connections
 from django.db.models.sql.subqueries import UpdateQuery
 
+# Sentinels for what most statements vary by: a record's id (no row has a negative id), the
+# time and today's date (long before any record). A statement with two ids of its own picks
+# other values.
+AN_ID = -20261122
+NOW = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+TODAY = datetime.date(1901, 1, 2)
+
 
 @dataclass(frozen=True)
 class _Compiled:

@@ -15,6 +15,7 @@ from django.dispatch import receiver
 
 from accounts.models import User
 from accounts.signals import patient_added
+from education import compiled
 from education.compiled import CompiledRows, CompiledUpdate
 from education.models import Acknowledgment, Assignment, PatientProgress, QuizAttempt
 
@@ -118,24 +119,20 @@ def _update(ids: set[int]) -> int:
     return _one_row_update(connection.alias).run(patient=next(iter(ids)))
 
 
-# Stands for the patient's id in the compiled statement; no figure uses it as a constant.
-PLACEHOLDER_ID = -20261122
-
-
 @functools.cache
 def _one_row_update(alias: str) -> CompiledUpdate:
     """The UPDATE of one patient's row, compiled once per process (education.compiled):
     nothing in it depends on the time or the patient except the id."""
-    rows = PatientProgress.objects.filter(patient=PLACEHOLDER_ID)
-    return CompiledUpdate.of(rows, _figures(), alias, patient=PLACEHOLDER_ID)
+    rows = PatientProgress.objects.filter(patient=compiled.AN_ID)
+    return CompiledUpdate.of(rows, _figures(), alias, patient=compiled.AN_ID)
 
 
 @functools.cache
 def _one_row_lock(alias: str) -> CompiledRows:
     """SELECT … FOR UPDATE of one patient's row, compiled once per process (first compiled
     inside the refresh's transaction, as select_for_update requires)."""
-    rows = PatientProgress.objects.filter(patient=PLACEHOLDER_ID).select_for_update().order_by()
-    return CompiledRows.of(rows.values_list("pk"), alias, patient=PLACEHOLDER_ID)
+    rows = PatientProgress.objects.filter(patient=compiled.AN_ID).select_for_update().order_by()
+    return CompiledRows.of(rows.values_list("pk"), alias, patient=compiled.AN_ID)
 
 
 def _start_rows(ids) -> None:

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from education import authoring, content, quiz
+from education import authoring, compiled, content, quiz
 from education import progress as patient_progress
 from education.compiled import CompiledUpdate
 from education.models import (
@@ -517,10 +517,9 @@ def complete_if_done(*, assignment: Assignment) -> bool:
     return bool(changed)
 
 
-# Stand for each call's values in the compiled statement below; nothing else in it uses them.
+# Stand for the floors in the compiled statement below (the id and time: education.compiled).
 # The floors are within a version number's range: Django drops a comparison it knows is true.
-_ASSIGNMENT, _ACKNOWLEDGMENT_FLOOR, _QUIZ_FLOOR = -20261122, 2026112301, 2026112302
-_NOW = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
+_ACKNOWLEDGMENT_FLOOR, _QUIZ_FLOOR = 2026112301, 2026112302
 
 
 @functools.cache
@@ -529,22 +528,24 @@ def _completion_update(alias: str) -> CompiledUpdate:
     every passed quiz and acknowledgment, and its two subqueries took longer to compile
     than to run."""
     acknowledged = Acknowledgment.objects.filter(
-        assignment=_ASSIGNMENT, version__number__gte=_ACKNOWLEDGMENT_FLOOR
+        assignment=compiled.AN_ID, version__number__gte=_ACKNOWLEDGMENT_FLOOR
     )
-    passed = QuizAttempt.objects.filter(assignment=_ASSIGNMENT, passed=True, version__number__gte=_QUIZ_FLOOR)
+    passed = QuizAttempt.objects.filter(
+        assignment=compiled.AN_ID, passed=True, version__number__gte=_QUIZ_FLOOR
+    )
     open_or_asked_again = (
         Assignment.objects.not_cancelled()
-        .filter(Q(completed_at__isnull=True) | Q(reacknowledge_since__isnull=False), pk=_ASSIGNMENT)
+        .filter(Q(completed_at__isnull=True) | Q(reacknowledge_since__isnull=False), pk=compiled.AN_ID)
         .filter(Exists(acknowledged), Exists(passed))
     )
     return CompiledUpdate.of(
         open_or_asked_again,
-        {"completed_at": Coalesce("completed_at", Value(_NOW)), "reacknowledge_since": None},
+        {"completed_at": Coalesce("completed_at", Value(compiled.NOW)), "reacknowledge_since": None},
         alias,
-        assignment=_ASSIGNMENT,
+        assignment=compiled.AN_ID,
         acknowledgment_floor=_ACKNOWLEDGMENT_FLOOR,
         quiz_floor=_QUIZ_FLOOR,
-        now=_NOW,
+        now=compiled.NOW,
     )
 
 

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from education.compiled import CompiledRows
+from education.compiled import NOW, TODAY, CompiledRows
 from education.models import Acknowledgment, Assignment, Module, PatientProgress, Question, QuizAttempt
 from portal.models import AuditEvent, ClinicFigures, FollowUpVisit
 
@@ -54,9 +54,6 @@ def dashboard_page(clinician: User, *, search="", status="", sort="due", page_nu
 
 
 NO_ONE = 0  # ids start at 1
-# Stand for each page's values in the compiled statement below (education.compiled).
-_NOW = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
-_TODAY = datetime.date(1901, 1, 2)
 
 
 @functools.cache
@@ -67,12 +64,12 @@ def _page_columns(alias: str, per_page: int) -> CompiledRows:
     ids = tuple(range(-2_000_000 - per_page, -2_000_000))
     columns = (
         User.objects.filter(pk__in=ids)
-        .with_account_status(now=_NOW)
-        .annotate(**_figures_of_the_day(_TODAY, _NOW))
+        .with_account_status(now=NOW)
+        .annotate(**_figures_of_the_day(TODAY, NOW))
         .order_by()
         .values_list(*DASHBOARD_COLUMNS)
     )
-    return CompiledRows.of(columns, alias, ids=ids, now=_NOW, today=_TODAY)
+    return CompiledRows.of(columns, alias, ids=ids, now=NOW, today=TODAY)
 
 
 @dataclass(frozen=True, slots=True)
