@@ -16,6 +16,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connections
+from django.db.models.query import get_related_populators
 from django.db.models.sql.subqueries import UpdateQuery
 
 # Sentinels for what most statements vary by: a record's id (no row has a negative id), the
@@ -111,6 +112,38 @@ class CompiledRows(_Compiled):
         if converters:
             rows = self.compiler.apply_converters(rows, converters)
         return [tuple(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CompiledObjects(_Compiled):
+    """A model queryset (select_related, only and defer included) compiled once; each call
+    builds its model instances as Django's own iterable does, from the compiled columns."""
+
+    compiler: object = None
+
+    @classmethod
+    def of(cls, queryset, alias: str, **sentinels) -> "CompiledObjects":
+        compiler = queryset.query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        params = tuple(params)
+        return cls(alias, sql, params, cls._slots(alias, params, sentinels), compiler)
+
+    def objects(self, **values) -> list:
+        with connections[self.alias].cursor() as cursor:
+            cursor.execute(self.sql, self._params(values))
+            rows = cursor.fetchall()
+        compiler, alias = self.compiler, self.alias
+        klass_info, select = compiler.klass_info, compiler.select
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, alias)
+        found = []
+        for row in compiler.results_iter([rows]):
+            instance = klass_info["model"].from_db(alias, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, instance)
+            found.append(instance)
+        return found
 
 
 def _adapted(connection, value):

@@ -2,11 +2,14 @@
 
 import datetime
 import difflib
+import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.db import connection
 from django.utils import timezone
 
+from education.compiled import AN_ID, CompiledObjects
 from education.models import VERSION_TEXT, Acknowledgment, Answer, Assignment, Choice, Question, QuizAttempt
 from education.services import counting_floors_of
 
@@ -149,55 +152,134 @@ ASSIGNMENT_FIELDS = (
 )
 
 
-def learning_records(assignments) -> list[LearningRecord]:
-    """Records for an Assignment queryset: five queries however many assignments, three
-    when none has a quiz attempt. Related rows are read with plain filters and grouped here:
-    the nested prefetches compiled and cloned a queryset per object, most of a visit
-    summary's time."""
-    assignments = list(
-        assignments.select_related("module__current_version", "assigned_by", "cancelled_by").only(
-            *ASSIGNMENT_FIELDS
-        )
-    )
-    ids = [assignment.pk for assignment in assignments]
-    attempts = _by_assignment(
-        QuizAttempt.objects.filter(assignment__in=ids).select_related("version", "draw"), "-submitted_at"
-    )
-    acknowledgments = _by_assignment(
-        Acknowledgment.objects.filter(assignment__in=ids).select_related("version"), "-acknowledged_at"
-    )
-    _add_answers_as_shown([attempt for group in attempts.values() for attempt in group])
+def patient_records(patient_id: int) -> list[LearningRecord]:
+    """Every assignment of a patient, newest first, as records."""
+    return _records(_patient_assignments(connection.alias).objects(patient=patient_id), patient_id)
+
+
+def visit_records(visit) -> list[LearningRecord]:
+    """The assignments linked to a visit, by module title, as records."""
+    return _records(_visit_assignments(connection.alias).objects(visit=visit.pk), visit.patient_id)
+
+
+def _records(assignments: list[Assignment], patient_id: int) -> list[LearningRecord]:
+    """Records for a patient's assignments: five queries however many assignments, each
+    compiled once per process (education.compiled); building and compiling them was most
+    of a visit summary's time. The patient's attempts and acknowledgments are read whole
+    and kept for these assignments; a version's questions come from the per-process bank."""
+    wanted = {assignment.pk for assignment in assignments}
+    statements = _record_statements(connection.alias)
+    attempts = _by_assignment(statements["attempts"].objects(patient=patient_id), wanted)
+    acknowledgments = _by_assignment(statements["acknowledgments"].objects(patient=patient_id), wanted)
+    kept = [attempt for group in attempts.values() for attempt in group]
+    if kept:
+        _add_answers_as_shown(kept, statements["answers"].objects(patient=patient_id))
     return [
         _record(assignment, attempts.get(assignment.pk, []), acknowledgments.get(assignment.pk, []))
         for assignment in assignments
     ]
 
 
-def _by_assignment(records, newest_first: str) -> dict[int, list]:
-    """The records (attempts or acknowledgments) per assignment id, newest first (one
-    query). Their versions come without their bodies and citations: tens of kilobytes
-    each, never shown here, one per attempt and acknowledgment."""
+def _assignments_with_people():
+    return Assignment.objects.select_related("module__current_version", "assigned_by", "cancelled_by").only(
+        *ASSIGNMENT_FIELDS
+    )
+
+
+@functools.cache
+def _patient_assignments(alias: str) -> CompiledObjects:
+    rows = _assignments_with_people().filter(patient=AN_ID).order_by("-assigned_at", "-pk")
+    return CompiledObjects.of(rows, alias, patient=AN_ID)
+
+
+@functools.cache
+def _visit_assignments(alias: str) -> CompiledObjects:
+    rows = _assignments_with_people().filter(visits=AN_ID).order_by("module__title", "pk")
+    return CompiledObjects.of(rows, alias, visit=AN_ID)
+
+
+@functools.cache
+def _record_statements(alias: str) -> dict[str, CompiledObjects]:
+    """A patient's attempts and acknowledgments, newest first, and their answers. Their
+    versions come without their bodies and citations: tens of kilobytes each, never shown
+    here, one per attempt and acknowledgment."""
+    without_text = [f"version__{field}" for field in VERSION_TEXT]
+    attempts = (
+        QuizAttempt.objects.filter(assignment__patient=AN_ID)
+        .select_related("version", "draw")
+        .defer(*without_text)
+        .order_by("-submitted_at", "-pk")
+    )
+    acknowledgments = (
+        Acknowledgment.objects.filter(assignment__patient=AN_ID)
+        .select_related("version")
+        .defer(*without_text)
+        .order_by("-acknowledged_at", "-pk")
+    )
+    answers = Answer.objects.filter(attempt__assignment__patient=AN_ID).order_by()
+    return {
+        name: CompiledObjects.of(rows, alias, patient=AN_ID)
+        for name, rows in (("attempts", attempts), ("acknowledgments", acknowledgments), ("answers", answers))
+    }
+
+
+def _by_assignment(records, wanted: set[int]) -> dict[int, list]:
+    """The records (attempts or acknowledgments) of the wanted assignments, per assignment."""
     grouped: dict[int, list] = {}
-    rows = records.defer(*(f"version__{field}" for field in VERSION_TEXT)).order_by(newest_first, "-pk")
-    for record in rows:
-        grouped.setdefault(record.assignment_id, []).append(record)
+    for record in records:
+        if record.assignment_id in wanted:
+            grouped.setdefault(record.assignment_id, []).append(record)
     return grouped
 
 
-def _add_answers_as_shown(attempts: list[QuizAttempt]) -> None:
-    """Sets `shown` on each attempt: answers, then the answered questions' choices (two
-    queries, none without attempts)."""
-    if not attempts:
-        return
-    answers: dict[int, list[Answer]] = {}
-    for answer in Answer.objects.filter(attempt__in=attempts).select_related("question").order_by():
-        answers.setdefault(answer.attempt_id, []).append(answer)
-    question_ids = {answer.question_id for group in answers.values() for answer in group}
-    choices: dict[int, list[Choice]] = {}
-    for choice in Choice.objects.filter(question__in=question_ids).order_by("position"):
-        choices.setdefault(choice.question_id, []).append(choice)
+@dataclass(frozen=True)
+class QuizBank:
+    """A version's questions and each question's choices in file order."""
+
+    questions: dict[int, Question]
+    choices: dict[int, list[Choice]]
+
+
+def quiz_banks(versions) -> dict[int, QuizBank]:
+    """The versions' banks by version id, those not read yet in this process in one query:
+    a version never changes once loaded. Kept by id and code, which no other version ever
+    has (an id can come back after a rollback)."""
+    keys = {(version.pk, version.code) for version in versions}
+    missing = {pk for pk, code in keys if (pk, code) not in _BANKS}
+    if missing:
+        if len(_BANKS) > MAX_BANKS_KEPT:
+            _BANKS.clear()
+        _BANKS.update(_read_banks(missing, codes=dict(keys)))
+    return {pk: _BANKS[pk, code] for pk, code in keys}
+
+
+_BANKS: dict[tuple, QuizBank] = {}
+MAX_BANKS_KEPT = 1000  # far more versions than a library has; a bound all the same
+
+
+def _read_banks(version_ids: set[int], codes: dict) -> dict[tuple, QuizBank]:
+    banks = {(pk, codes[pk]): QuizBank({}, {}) for pk in version_ids}
+    choices = (
+        Choice.objects.filter(question__version__in=version_ids)
+        .select_related("question")
+        .order_by("question__version", "question__position", "position")
+    )
+    for choice in choices:
+        question = choice.question
+        bank = banks[question.version_id, codes[question.version_id]]
+        bank.questions.setdefault(question.pk, question)
+        bank.choices.setdefault(question.pk, []).append(choice)
+    return banks
+
+
+def _add_answers_as_shown(attempts: list[QuizAttempt], answers: list[Answer]) -> None:
+    """Sets `shown` on each attempt from its answers and its version's bank."""
+    by_attempt: dict[int, list[Answer]] = {}
+    for answer in answers:
+        by_attempt.setdefault(answer.attempt_id, []).append(answer)
+    banks = quiz_banks({attempt.version for attempt in attempts})
     for attempt in attempts:
-        attempt.shown = _as_shown(attempt, answers.get(attempt.pk, []), choices)
+        attempt.shown = _as_shown(attempt, by_attempt.get(attempt.pk, []), banks[attempt.version_id])
 
 
 def _record(assignment: Assignment, attempts: list, acknowledgments: list) -> LearningRecord:
@@ -234,35 +316,33 @@ def _events(assignment, attempts, acknowledgments) -> list[Event]:
 
 
 def answers_as_shown(attempt: QuizAttempt) -> list[ShownAnswer]:
-    """The attempt's questions and choices in the order the patient saw them (two queries)."""
-    _add_answers_as_shown([attempt])
+    """The attempt's questions and choices in the order the patient saw them (one query,
+    and one for its version's bank the first time in a process)."""
+    _add_answers_as_shown([attempt], list(Answer.objects.filter(attempt=attempt).order_by()))
     return attempt.shown
 
 
-def _as_shown(
-    attempt: QuizAttempt, answers: list[Answer], choices: dict[int, list[Choice]]
-) -> list[ShownAnswer]:
+def _as_shown(attempt: QuizAttempt, answers: list[Answer], bank: QuizBank) -> list[ShownAnswer]:
     """In the stored draw's order; attempts from before question banks asked every
-    question with its choices in file order, which is what those patients saw.
-    `choices` are each question's, by question id, in file order."""
+    question with its choices in file order, which is what those patients saw."""
     answers = {answer.question_id: answer for answer in answers}
     if attempt.draw_id:
         layout = attempt.draw.layout
     else:
-        questions = sorted((a.question for a in answers.values()), key=lambda q: q.position)
-        layout = [[q.pk, [c.pk for c in choices[q.pk]]] for q in questions]
+        asked = sorted((bank.questions[question_id] for question_id in answers), key=lambda q: q.position)
+        layout = [[q.pk, [c.pk for c in bank.choices[q.pk]]] for q in asked]
     shown = []
     for number, (question_id, choice_ids) in enumerate(layout, 1):
-        answer = answers[question_id]
-        by_id = {choice.pk: choice for choice in choices[question_id]}
+        answer, question = answers[question_id], bank.questions[question_id]
+        by_id = {choice.pk: choice for choice in bank.choices[question_id]}
         shown.append(
             ShownAnswer(
                 number=number,
-                question=answer.question,
+                question=question,
                 choices=[by_id[choice_id] for choice_id in choice_ids],
                 chosen=by_id[answer.choice_id],
                 is_correct=answer.is_correct,
-                section_title=attempt.version.sections.get(answer.question.section, ""),
+                section_title=attempt.version.sections.get(question.section, ""),
             )
         )
     return shown

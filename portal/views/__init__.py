@@ -24,8 +24,8 @@ from accounts.forms import InvitePatientForm, add_service_errors, posted_data
 from accounts.models import Clinic, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
-from education.models import Assignment, Module
-from education.selectors import learning_records
+from education.models import Module
+from education.selectors import patient_records, visit_records
 from portal import audit, reminders, selectors, services
 from portal.access import (
     clinic_admin_required,
@@ -258,7 +258,7 @@ def _patient_page(request, patient, *, assign_form=None, visit_form=None, status
         context = {
             "patient": patient,
             "invitation": patient.invitations.first(),
-            "records": learning_records(Assignment.objects.filter(patient=patient).order_by("-assigned_at")),
+            "records": patient_records(patient.pk),
             "visits": patient.visits.select_related("clinician").order_by("-scheduled_at"),
             "assign_form": assign_form
             or AssignForm(patient=patient, initial={"due_date": _default_due_date()}),
@@ -364,7 +364,7 @@ def visit_summary(request, code):
     audit.record(
         Action.VISIT_SUMMARY_VIEWED, request=request, patient=visit.patient, detail=f"visit {visit.code}"
     )
-    context = {"visit": visit, "records": _visit_records(visit), "held_form": VisitHeldForm()}
+    context = {"visit": visit, "records": visit_records(visit), "held_form": VisitHeldForm()}
     return render(request, "portal/visit_summary.html", context)
 
 
@@ -375,7 +375,7 @@ def visit_pdf(request, code):
     audit.record(
         Action.VISIT_PDF_DOWNLOADED, request=request, patient=visit.patient, detail=f"visit {visit.code}"
     )
-    response = HttpResponse(visit_summary_pdf(visit, _visit_records(visit)), content_type="application/pdf")
+    response = HttpResponse(visit_summary_pdf(visit, visit_records(visit)), content_type="application/pdf")
     # The file name says nothing about the patient; the PDF is never cached.
     response["Content-Disposition"] = (
         f'attachment; filename="visit-summary-{visit.scheduled_at:%Y-%m-%d}.pdf"'
@@ -397,12 +397,8 @@ def visit_held(request, code):
         else:
             messages.success(request, "The visit is marked as held.")
             return redirect("portal:visit_summary", code=visit.code)
-    context = {"visit": visit, "records": _visit_records(visit), "held_form": form}
+    context = {"visit": visit, "records": visit_records(visit), "held_form": form}
     return render(request, "portal/visit_summary.html", context, status=400)
-
-
-def _visit_records(visit):
-    return learning_records(visit.assignments.order_by("module__title"))
 
 
 # The clinic ------------------------------------------------------------------------------------

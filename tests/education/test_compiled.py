@@ -5,7 +5,7 @@ import datetime
 from django.db import connection
 from django.utils import timezone
 
-from education.compiled import CompiledRows, CompiledUpdate
+from education.compiled import CompiledObjects, CompiledRows, CompiledUpdate
 from education.models import Assignment, Module
 from tests.education.base import EducationTestCase
 
@@ -62,3 +62,22 @@ class CompiledRowsTests(EducationTestCase):
             rows.rows(ids=(self.assignment.pk, 0), since=datetime.date(2000, 1, 1)), expected[:1]
         )
         self.assertEqual(rows.rows(ids=(self.assignment.pk, other.pk), since=datetime.date(2999, 1, 1)), [])
+
+
+class CompiledObjectsTests(EducationTestCase):
+    def test_instances_match_the_querysets_with_related_rows_and_deferred_fields(self):
+        other = self.assign(self.pat, Module.objects.exclude(pk=self.sleep.pk).first())
+        query = (
+            Assignment.objects.filter(patient=-11)
+            .select_related("module__current_version")
+            .defer("module__current_version__body_html")
+            .order_by("pk")
+        )
+        found = CompiledObjects.of(query, connection.alias, patient=-11).objects(patient=self.pat.pk)
+        self.assertEqual([a.pk for a in found], [self.assignment.pk, other.pk])
+        with self.assertNumQueries(0):  # the related rows came with them
+            titles = [a.module.current_version.title for a in found]
+        self.assertEqual(titles, [self.sleep.current_version.title, other.module.current_version.title])
+        self.assertIn("body_html", found[0].module.current_version.get_deferred_fields())
+        self.assertEqual(found[0].code, self.assignment.code)
+        self.assertEqual(CompiledObjects.of(query, connection.alias, patient=-11).objects(patient=-5), [])

@@ -58,6 +58,7 @@ class PatientRecordTests(EducationTestCase):
         self.assertContains(response, "Acknowledged an earlier version; the current version is 2")
 
     def test_its_query_count_does_not_grow_with_the_patients_records(self):
+        self.page()  # a process reads each version's quiz bank once (education.selectors.quiz_banks)
         with CaptureQueriesContext(connection) as before:
             self.page()
         for module in Module.objects.exclude(pk=self.sleep.pk):
@@ -66,6 +67,7 @@ class PatientRecordTests(EducationTestCase):
             self.pass_quiz(assignment)
             self.acknowledge(assignment)
         self.sign_in(self.alice)
+        self.page()  # the new versions' banks, once
         with CaptureQueriesContext(connection) as after:
             self.page()
         self.assertEqual(len(after), len(before))
