@@ -4,6 +4,7 @@ Views, commands and the admin call these. Each runs in a transaction and raises
 ValidationError, with a message a page can show, before writing anything wrong.
 """
 
+import copy
 import datetime
 import functools
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from django.utils import timezone
 from accounts.models import Clinic, User
 from education import authoring, compiled, content, quiz
 from education import progress as patient_progress
+from education.banks import QuizBank, quiz_banks
 from education.compiled import CompiledUpdate
 from education.models import (
     Acknowledgment,
@@ -289,42 +291,30 @@ def issue_draw(*, assignment: Assignment) -> tuple[QuizDraw, list[Question]]:
     bank's size: the latest draw, the bank, the insert)."""
     version = assignment.module.current_version
     latest = assignment.draws.select_related("attempt").first()
-    bank = _bank(version)
+    bank = quiz_banks([version])[version.pk]
     if latest and latest.version_id == version.pk and not hasattr(latest, "attempt"):
         return latest, _as_shown(latest, bank)
     previous = frozenset(latest.question_ids) if latest else frozenset()
-    question_ids = quiz.draw_questions({q.pk: q.concept_key for q in bank.values()}, previous)
-    layout = [
-        [question_id, quiz.shuffled([c.pk for c in bank[question_id].bank_choices])]
-        for question_id in question_ids
-    ]
+    question_ids = quiz.draw_questions({pk: q.concept_key for pk, q in bank.questions.items()}, previous)
+    layout = [[pk, quiz.shuffled([c.pk for c in bank.choices[pk]])] for pk in question_ids]
     draw = QuizDraw.objects.create(assignment=assignment, version=version, layout=layout)
     return draw, _as_shown(draw, bank)
 
 
-def drawn_questions(draw: QuizDraw) -> list[Question]:
-    """The draw's questions in the order shown, each with `shown_choices` (one query)."""
-    return _as_shown(draw, _bank(draw.version_id, only=draw.question_ids))
+def drawn_questions(draw: QuizDraw, version: ModuleVersion) -> list[Question]:
+    """The draw's questions in the order shown, each with `shown_choices`: no query once
+    this process has read the version's bank (education.banks)."""
+    if draw.version_id != version.pk:
+        raise ValueError("the draw was dealt from another version")
+    return _as_shown(draw, quiz_banks([version])[version.pk])
 
 
-def _bank(version, only=None) -> dict[int, Question]:
-    """Questions by id with their choices as `bank_choices`, read in one query."""
-    choices = Choice.objects.filter(question__version=version).select_related("question")
-    if only is not None:
-        choices = choices.filter(question__in=only)
-    bank: dict[int, Question] = {}
-    for choice in choices.order_by("question__position", "position"):
-        question = bank.setdefault(choice.question_id, choice.question)
-        question.__dict__.setdefault("bank_choices", []).append(choice)
-        choice.question = question
-    return bank
-
-
-def _as_shown(draw: QuizDraw, bank: dict[int, Question]) -> list[Question]:
+def _as_shown(draw: QuizDraw, bank: QuizBank) -> list[Question]:
     questions = []
     for question_id, choice_ids in draw.layout:
-        question = bank[question_id]
-        by_id = {choice.pk: choice for choice in question.bank_choices}
+        # A copy: the bank's questions are shared by every request this process serves.
+        question = copy.copy(bank.questions[question_id])
+        by_id = {choice.pk: choice for choice in bank.choices[question_id]}
         question.shown_choices = [by_id[choice_id] for choice_id in choice_ids]
         questions.append(question)
     return questions
@@ -348,7 +338,7 @@ def submit_quiz(
         return draw.attempt
     _require_active(assignment)
     _require_current(assignment, draw.version_id)
-    chosen = _checked_choices(questions or drawn_questions(draw), answers)
+    chosen = _checked_choices(questions or drawn_questions(draw, assignment.module.current_version), answers)
     correct = sum(1 for choice in chosen if choice.is_correct)
     score = round(100 * correct / len(chosen))
     passed = score >= assignment.module.current_version.pass_mark

@@ -50,7 +50,7 @@ def quiz(request, code):
     if draw.version_id != assignment.module.current_version_id:
         messages.warning(request, services.STALE_QUIZ)
         return redirect("education:reader", code=assignment.code)
-    questions = services.drawn_questions(draw)
+    questions = services.drawn_questions(draw, assignment.module.current_version)
     form = QuizForm(request.POST, draw=draw, questions=questions)
     if form.is_valid():
         try:

@@ -40,22 +40,44 @@ def _insert(action, actor, ip_address, detail, patients_and_clinics) -> None:
     model instances for bulk_create were 10 of the dashboard's 34 ms (cProfile), and a
     single event through the ORM twice what the insert itself costs."""
     at = connection.ops.adapt_datetimefield_value(timezone.now())
-    shared = (at, action, actor.pk if actor else None, ip_address, detail)
-    params = [value for pair in patients_and_clinics for value in (*shared, *pair)]
+    shared = [at, action, actor.pk if actor else None, ip_address, detail]
+    patients, clinics = (list(column) for column in zip(*patients_and_clinics, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(_insert_events_sql(len(patients_and_clinics)), params)
+        if connection.vendor == "postgresql":
+            # Seven parameters however many patients: 350 for a dashboard page's 50 rows were
+            # 2.5 ms of adapting and binding, more than the insert itself.
+            cursor.execute(_insert_listed_sql(), [*shared, patients, clinics])
+        else:
+            params = [value for pair in patients_and_clinics for value in (*shared, *pair)]
+            cursor.execute(_insert_events_sql(len(patients_and_clinics)), params)
 
 
 LISTED_PER_INSERT = 500
+COLUMNS = ("at", "action", "actor", "ip_address", "detail", "patient", "clinic")
+
+
+def _table_and_columns() -> tuple[str, str]:
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(AuditEvent._meta.get_field(f).column) for f in COLUMNS)
+    return table, columns
 
 
 def _insert_events_sql(rows: int) -> str:
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    fields = ("at", "action", "actor", "ip_address", "detail", "patient", "clinic")
-    columns = ", ".join(connection.ops.quote_name(AuditEvent._meta.get_field(f).column) for f in fields)
+    table, columns = _table_and_columns()
     values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * rows)
     # Reviewed: the table and column names come from the model, every value is a parameter.
     return f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608  # nosec B608
+
+
+def _insert_listed_sql() -> str:
+    """PostgreSQL: the shared values once, patients and clinics as two arrays."""
+    table, columns = _table_and_columns()
+    shared = "%s::timestamptz, %s::varchar, %s::bigint, %s::inet, %s::varchar"
+    # Reviewed: the table and column names come from the model, every value is a parameter.
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {shared}, listed.patient, listed.clinic "  # noqa: S608  # nosec B608
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS listed(patient, clinic)"
+    )
 
 
 @receiver(user_logged_in)

@@ -52,7 +52,7 @@ class EducationTestCase(PortalTestCase):
         assignment.module.refresh_from_db()
         if positions:
             draw = self.fixed_draw(assignment, positions)
-            questions = services.drawn_questions(draw)
+            questions = services.drawn_questions(draw, assignment.module.current_version)
         else:
             draw, questions = services.issue_draw(assignment=assignment)
         right = len(questions) if right is None else right

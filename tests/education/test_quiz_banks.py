@@ -15,7 +15,8 @@ from django.test import SimpleTestCase
 from django.urls import reverse
 from django.utils.html import escape
 
-from education import quiz, services
+from education import banks, quiz, services
+from education.banks import quiz_banks
 from education.content import CONTENT_DIR
 from education.models import Answer, Module, QuizAttempt, QuizDraw
 from tests.education.base import EducationTestCase, publish_edit
@@ -348,26 +349,40 @@ class QuizQueryCountTests(EducationTestCase):
         self.assertEqual(self.assignment.module.current_version.questions.count(), 36)
 
     def assert_quiz_queries(self):
+        # A version's bank (questions and choices) is read once per process.
+        self.assignment.module.refresh_from_db()
+        quiz_banks([self.assignment.module.current_version])
         # session, user, the assignment with its module and version, the latest draw with its
-        # attempt, the bank's choices with their questions, the new draw
-        with self.assertNumQueries(6):
+        # attempt, the new draw
+        with self.assertNumQueries(5):
             self.client.get(self.url("quiz"))
         # the same, without the insert: the unanswered draw is shown again
-        with self.assertNumQueries(5):
+        with self.assertNumQueries(4):
             self.client.get(self.url("quiz"))
         failing = self.answers(right=0)
         # 1 session, 2 user, 3 the assignment with its module and version, 4 the draw with
-        # its attempt, 5 the drawn questions' choices, 6 the attempt, 7 its answers, 8 the
-        # lock on the patient's progress row, 9 its update
-        with self.assertStatements(9):
+        # its attempt, 5 the attempt, 6 its answers, 7 the lock on the patient's progress
+        # row, 8 its update
+        with self.assertStatements(8):
             self.client.post(self.url("quiz"), failing)
         passing = self.answers()
         # The versions that count are read once per published version in each process.
         services._counting_floors_of.cache_clear()
         self.client.get(self.url("reader"))
-        # as above, plus 10 one conditional update that completes the assignment if acknowledged
-        with self.assertStatements(10):
+        # as above, plus 9 one conditional update that completes the assignment if acknowledged
+        with self.assertStatements(9):
             self.client.post(self.url("quiz"), passing)
+
+    def test_a_versions_bank_is_read_once_per_process_in_one_query_for_many_versions(self):
+        banks._BANKS.clear()  # as a new process starts
+        versions = [module.current_version for module in Module.objects.select_related("current_version")]
+        with self.assertNumQueries(1):
+            read = quiz_banks(versions)
+        with self.assertNumQueries(0):
+            self.assertEqual(quiz_banks(versions), read)
+        sleep = read[self.sleep.current_version_id]
+        self.assertEqual(len(sleep.questions), self.sleep.current_version.questions.count())
+        self.assertTrue(all(len(choices) >= 3 for choices in sleep.choices.values()))
 
     def test_at_the_shipped_bank_size(self):
         self.assert_quiz_queries()
