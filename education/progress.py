@@ -17,7 +17,7 @@ from accounts.models import User
 from accounts.signals import patient_added
 from education import compiled
 from education.compiled import CompiledRows, CompiledUpdate
-from education.models import Acknowledgment, Assignment, PatientProgress, QuizAttempt
+from education.models import Acknowledgment, Assignment, ClinicRoster, PatientProgress, QuizAttempt
 
 # Stands in for "never" inside Greatest(), which returns NULL on SQLite if any value is.
 NEVER = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -174,9 +174,29 @@ def analyze_sources() -> None:
 
 
 def rebuild() -> int:
+    """Every patient's row recomputed from the records, and the clinics' rosters counted
+    again; returns how many patients."""
+    count = rebuild_rows()
+    _recount_rosters()
+    return count
+
+
+def rebuild_rows() -> int:
     """Every patient's row recomputed from the records, in batches; returns how many."""
     analyze_sources()
     ids = list(User.objects.patients().exclude(clinic=None).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), REBUILD_BATCH_SIZE):
         refresh(ids[start : start + REBUILD_BATCH_SIZE])
     return len(ids)
+
+
+def _recount_rosters() -> None:
+    """The triggers keep the rosters; a restore or a hand-written fix may not have."""
+    counts = list(PatientProgress.objects.order_by().values("clinic").annotate(rows=Count("pk")))
+    ClinicRoster.objects.exclude(clinic__in=[count["clinic"] for count in counts]).update(patients=0)
+    ClinicRoster.objects.bulk_create(
+        [ClinicRoster(clinic_id=count["clinic"], patients=count["rows"]) for count in counts],
+        update_conflicts=True,
+        unique_fields=["clinic"],
+        update_fields=["patients"],
+    )

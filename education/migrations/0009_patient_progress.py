@@ -12,7 +12,7 @@ def fill_progress_rows(apps, schema_editor):
     # it reads no column a later migration could have changed before this one runs.
     from education import progress
 
-    progress.rebuild()
+    progress.rebuild_rows()  # the rosters come in 0010
 
 
 def create_activity_index(apps, schema_editor):

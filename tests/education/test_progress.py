@@ -4,14 +4,16 @@ import datetime
 import io
 
 from django.core.management import call_command
+from django.db.models import Count
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
+from accounts.models import User
 from education import progress as patient_progress
 from education import services
-from education.models import Assignment, Module, PatientProgress
+from education.models import Assignment, ClinicRoster, Module, PatientProgress
 from portal import services as portal_services
 from tests.education.base import EducationTestCase, publish_edit
 from tests.education.test_versions import CHANGE
@@ -86,3 +88,33 @@ class ProgressRowTests(EducationTestCase):
         Assignment.objects.filter(pk=self.assignment.pk).update(opened_at=timezone.now())
         patient_progress.refresh(Assignment.objects.filter(pk=self.assignment.pk).values("patient_id"))
         self.assertEqual(PatientProgress.objects.get(patient=self.pat).opened_count, 1)
+
+
+def rosters():
+    return dict(ClinicRoster.objects.filter(patients__gt=0).values_list("clinic", "patients"))
+
+
+def counted_rows():
+    return dict(PatientProgress.objects.values("clinic").annotate(n=Count("pk")).values_list("clinic", "n"))
+
+
+class ClinicRosterTests(EducationTestCase):
+    def test_each_clinic_counts_its_patients_as_they_come_move_and_go(self):
+        PatientFactory.create_batch(3, clinic=self.riverside)  # without rows: no one counts them yet
+        patient_progress.refresh(list(User.objects.patients().values_list("pk", flat=True)))  # all rows
+        account_services.invite_patient(
+            clinician=self.alice, clinic=self.riverside, full_name="Noor New", email="noor@example.org"
+        )
+        self.assertEqual(rosters(), counted_rows())
+        self.assertEqual(rosters()[self.riverside.pk], 5)  # Pat, the three, Noor
+        moving = PatientProgress.objects.filter(clinic=self.riverside).exclude(patient=self.pat).first()
+        PatientProgress.objects.filter(pk=moving.pk).update(clinic=self.hillside)
+        PatientProgress.objects.filter(patient__email="noor@example.org").delete()
+        self.assertEqual(rosters(), counted_rows())
+        self.assertEqual(rosters()[self.riverside.pk], 3)
+
+    def test_a_rebuild_recounts_a_roster_that_was_written_around_the_triggers(self):
+        patient_progress.refresh([self.pat.pk, self.olive.pk])
+        ClinicRoster.objects.filter(clinic=self.riverside).update(patients=40)
+        call_command("rebuild_progress", stdout=io.StringIO())
+        self.assertEqual(rosters(), counted_rows())
