@@ -141,7 +141,8 @@ class DashboardTests(EducationTestCase):
                 shown = Template('{{ m|date:"j M Y" }}|{{ m|date:"j M Y, H:i" }}').render(
                     Context({"m": moment})
                 )
-                self.assertEqual(f"{dashboard_tags.day(moment)}|{dashboard_tags.day_and_time(moment)}", shown)
+                dates = dashboard_tags.Dates()
+                self.assertEqual(f"{dates.day(moment)}|{dates.day_and_time(moment)}", shown)
 
     def test_a_name_is_escaped_on_its_row(self):
         PatientFactory(full_name='Zoe <b>"Bold"</b>', clinic=self.riverside)
