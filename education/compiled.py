@@ -116,8 +116,8 @@ class CompiledRows(_Compiled):
 
 @dataclass(frozen=True)
 class CompiledObjects(_Compiled):
-    """A model queryset (select_related, only and defer included) compiled once; each call
-    builds its model instances as Django's own iterable does, from the compiled columns."""
+    """A model queryset (select_related, only, defer and annotations included) compiled
+    once; each call builds its model instances as Django's own iterable does."""
 
     compiler: object = None
 
@@ -137,11 +137,14 @@ class CompiledObjects(_Compiled):
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         names = [column[0].target.attname for column in select[start:end]]
         populators = get_related_populators(klass_info, select, alias)
+        annotations = compiler.annotation_col_map or {}
         found = []
         for row in compiler.results_iter([rows]):
             instance = klass_info["model"].from_db(alias, names, row[start:end])
             for populator in populators:
                 populator.populate(row, instance)
+            for name, position in annotations.items():
+                setattr(instance, name, row[position])
             found.append(instance)
         return found
 

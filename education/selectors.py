@@ -10,7 +10,7 @@ from django.db import connection
 from django.utils import timezone
 
 from education.banks import QuizBank, quiz_banks
-from education.compiled import AN_ID, CompiledObjects
+from education.compiled import AN_ID, TODAY, CompiledObjects
 from education.models import VERSION_TEXT, Acknowledgment, Answer, Assignment, Choice, Question, QuizAttempt
 from education.services import counting_floors_of
 
@@ -151,6 +151,18 @@ ASSIGNMENT_FIELDS = (
     "cancelled_by__full_name",
     "cancelled_by__email",
 )
+
+
+def my_modules(patient, today: datetime.date) -> list[Assignment]:
+    """The patient's list on My modules (Assignment.objects.for_my_modules), compiled once
+    per process: its status annotation took longer to build and compile than to run."""
+    return _my_modules(connection.alias).objects(patient=patient.pk, today=today)
+
+
+@functools.cache
+def _my_modules(alias: str) -> CompiledObjects:
+    rows = Assignment.objects.for_my_modules(AN_ID, TODAY)
+    return CompiledObjects.of(rows, alias, patient=AN_ID, today=TODAY)
 
 
 def patient_records(patient_id: int) -> list[LearningRecord]:

@@ -5,18 +5,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import patient_required
 from accounts.forms import add_service_errors, posted_data
-from education import services
+from education import selectors, services
 from education.access import find_issued_draw, get_assignment_for_patient, get_attempt_for_patient
 from education.forms import AcknowledgmentForm, QuizForm
-from education.models import Assignment
 from education.selectors import answers_as_shown
 
 
 @patient_required
 @require_GET
 def my_modules(request):
-    today = request.user.clinic.today()
-    assignments = Assignment.objects.for_my_modules(request.user, today)
+    assignments = selectors.my_modules(request.user, request.user.clinic.today())
     return render(request, "education/my_modules.html", {"assignments": assignments})
 
 

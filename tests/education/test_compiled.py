@@ -81,3 +81,12 @@ class CompiledObjectsTests(EducationTestCase):
         self.assertIn("body_html", found[0].module.current_version.get_deferred_fields())
         self.assertEqual(found[0].code, self.assignment.code)
         self.assertEqual(CompiledObjects.of(query, connection.alias, patient=-11).objects(patient=-5), [])
+
+    def test_annotations_are_set_for_each_calls_values(self):
+        query = Assignment.objects.filter(patient=-11).with_status(datetime.date(1901, 1, 2)).order_by("pk")
+        rows = CompiledObjects.of(query, connection.alias, patient=-11, today=datetime.date(1901, 1, 2))
+        due = self.assignment.due_date
+        before, after = (
+            rows.objects(patient=self.pat.pk, today=day)[0] for day in (due, due.replace(year=due.year + 1))
+        )
+        self.assertEqual((before.status, after.status), (Assignment.Status.NEW, Assignment.Status.OVERDUE))

@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import User
 from education import progress as patient_progress
 from education import services
-from education.models import Assignment, Module, QuizAttempt
+from education.models import Assignment, Module, PatientProgress, QuizAttempt
+from portal import selectors
 from portal.templatetags import dashboard as dashboard_tags
 from tests.education.base import EducationTestCase, publish_edit
 from tests.education.test_versions import CHANGE
@@ -115,6 +116,23 @@ class DashboardTests(EducationTestCase):
         # The two pages together list every patient once.
         pages = [self.dashboard(sort="name", page=n).context["page"].object_list for n in (1, 2)]
         self.assertEqual(len({row.pk for page in pages for row in page}), 61)
+
+    def test_pages_past_the_middle_list_the_same_patients_as_reading_from_the_start(self):
+        self.add_patients(130)  # with Pat: 131 patients, three pages, the last read backwards
+        services.mark_opened(assignment=self.assignment)
+        for sort in ("due", "activity", "name"):
+            with self.subTest(sort=sort):
+                listed = [
+                    [row.pk for row in self.dashboard(sort=sort, page=n).context["page"].object_list]
+                    for n in (1, 2, 3)
+                ]
+                everyone = list(
+                    PatientProgress.objects.filter(clinic=self.riverside)
+                    .order_by(*selectors.ORDERINGS[sort])
+                    .values_list("patient", flat=True)
+                )
+                self.assertEqual([pk for page in listed for pk in page], everyone)
+                self.assertEqual(len(listed[2]), 31)
 
     def add_patients(self, count):
         start = User.objects.count()
