@@ -178,8 +178,9 @@ def visit_records(visit) -> list[LearningRecord]:
 def _records(assignments: list[Assignment], patient_id: int) -> list[LearningRecord]:
     """Records for a patient's assignments: four queries with the assignments' own (three
     when none has a quiz attempt), however many assignments, each compiled once per process
-    (education.compiled); building and compiling them was most of a visit summary's time. The patient's attempts and acknowledgments are read whole
-    and kept for these assignments; a version's questions come from the per-process bank."""
+    (education.compiled); building and compiling them was most of a visit summary's time.
+    The patient's attempts and acknowledgments are read whole and kept for these
+    assignments; a version's questions come from the per-process bank."""
     wanted = {assignment.pk for assignment in assignments}
     statements = _record_statements(connection.alias)
     attempts = _by_assignment(statements["attempts"].objects(patient=patient_id), wanted)

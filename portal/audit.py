@@ -1,6 +1,7 @@
 """Writing the audit trail. Never health information: actions, people, counts, codes."""
 
 import datetime
+import functools
 
 from axes.signals import user_locked_out
 from django.conf import settings
@@ -69,6 +70,7 @@ def _insert_events_sql(rows: int) -> str:
     return f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608  # nosec B608
 
 
+@functools.cache  # the same text on every dashboard page
 def _insert_listed_sql() -> str:
     """PostgreSQL: the shared values once, patients and clinics as two arrays."""
     table, columns = _table_and_columns()
