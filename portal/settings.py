@@ -198,7 +198,12 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Email: EMAIL_URL (smtp+tls://user:password@host:587) wins; else EMAIL_HOST and
-# friends; else the console, so development never needs a mail server.
+# friends; else, in development, portal/dev_email.py, so development never needs a mail
+# server: each email printed readably and kept in SENT_EMAILS_DIR, which staff read on the
+# "Sent emails" page. SENT_EMAILS_DIR is set only here, so it also says the development
+# backend was chosen: the page answers 404 without it (the test runner swaps EMAIL_BACKEND
+# for its outbox, and leaves this). Production without a mail server prints to the console.
+SENT_EMAILS_DIR = None
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
 elif env.str("EMAIL_HOST", default=""):
@@ -208,8 +213,11 @@ elif env.str("EMAIL_HOST", default=""):
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
-else:
+elif PRODUCTION:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+else:
+    EMAIL_BACKEND = "portal.dev_email.EmailBackend"
+    SENT_EMAILS_DIR = BASE_DIR / "var" / "sent-emails"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic education portal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
-from portal.views import access_log, library
+from portal.views import access_log, dev_emails, library
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
 # random code.
@@ -39,6 +39,8 @@ clinician_patterns = [
     path("settings/", views.patient_settings, name="patient_settings"),
     path("settings/who-viewed-my-record/", access_log.access_log, name="access_log"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # Development only (404 with a real mail server or in production): the emails sent.
+    path("dev/emails/", dev_emails.dev_emails, name="dev_emails"),
 ]
 
 urlpatterns = [

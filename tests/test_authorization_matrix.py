@@ -92,6 +92,9 @@ RULES = {
     "portal:library_diff": Rule(EDITOR_PAGE, {"GET"}, args="version"),
     "portal:library_approve": Rule(EDITOR_PAGE, {"POST"}, args="version"),
     "portal:library_reject": Rule(EDITOR_PAGE, {"POST"}, args="version"),
+    # Reachable here: the test settings have no mail server, so SENT_EMAILS_DIR is set as for
+    # `make run`; its 404s (production, a real mail server) are in tests/portal/test_dev_emails.py.
+    "portal:dev_emails": Rule(CLINICIAN_PAGE, {"GET"}),
 }
 
 
