@@ -17,13 +17,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-# Development server: SQLite and eager Celery whatever the shell exports.
+# Development server: SQLite and eager Celery whatever the shell exports. `make run
+# PORT=8001` serves on another port; SITE_URL follows, so links in emails lead back here.
+PORT ?= 8000
+DEV_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL SITE_URL=http://127.0.0.1:$(PORT)
 run: $(STAMP)
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py migrate --no-input
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py load_modules
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py seed_demo
-	@echo "Serving the portal on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEV_ENV) $(BIN)/python manage.py load_modules
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Serving the portal on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 CHROMIUM ?= /usr/bin/chromium
 

@@ -23,6 +23,8 @@ DEMO_REVIEWER = "Demo reviewer (not a clinical review)"
 DEMO_PASSWORD = "portal-demo"  # noqa: S105 - the documented demo sign-in, refused in production
 SYNTHETIC_EMAIL_PREFIX = "demo-patient-"
 SYNTHETIC_BATCH_SIZE = 2000
+# Enough for the dashboard to look like a clinic's and still fit on its first page.
+DEMO_CLINIC_PATIENTS = 40
 
 FIRST_NAMES = [
     "Alex",
@@ -138,6 +140,65 @@ def _assign_every_module(patient: User, assigned_by: User) -> None:
         )
 
 
+@transaction.atomic
+def give_the_demo_patient_a_history() -> bool:
+    """The demo patient's first two modules by due date: the first completed (quiz passed,
+    acknowledged with their own name), the second opened with a failed quiz; the rest new.
+    Written through the patient's own services, so the records and the progress row are
+    what the pages would have made. Once the patient has opened anything the history is
+    theirs (someone may be trying the demo): returns False and changes nothing."""
+    patient = User.objects.get(email=PATIENT.email)
+    assignments = (
+        Assignment.objects.for_patient(patient)
+        .not_cancelled()
+        .select_related("patient", "module__current_version")
+        .order_by("due_date", "module__slug")
+    )
+    if len(assignments) < 2 or any(a.opened_at or a.completed_at for a in assignments):
+        return False
+    completed, in_progress = assignments[0], assignments[1]
+    education_services.mark_opened(assignment=completed)
+    _take_quiz(completed, passing=True)
+    education_services.acknowledge(
+        assignment=completed,
+        version=completed.module.current_version,
+        typed_name=patient.full_name,
+        ip_address=None,
+        user_agent="seed_demo",
+    )
+    education_services.mark_opened(assignment=in_progress)
+    _take_quiz(in_progress, passing=False)
+    return True
+
+
+def _take_quiz(assignment: Assignment, *, passing: bool) -> None:
+    """Every drawn question answered right, or a near miss: the last questions wrong, as
+    few as it takes to fall below the pass mark."""
+    draw, questions = education_services.issue_draw(assignment=assignment)
+    count, pass_mark = len(questions), assignment.module.current_version.pass_mark
+    wrong = 0
+    if not passing:
+        wrong = next(k for k in range(1, count + 1) if round(100 * (count - k) / count) < pass_mark)
+    answers = {
+        question.pk: next(c.pk for c in question.shown_choices if c.is_correct is (n < count - wrong))
+        for n, question in enumerate(questions)
+    }
+    education_services.submit_quiz(assignment=assignment, draw=draw, answers=answers, questions=questions)
+
+
+def synthetic_patient_count(clinic: Clinic) -> int:
+    return User.objects.filter(clinic=clinic, email__startswith=SYNTHETIC_EMAIL_PREFIX).count()
+
+
+def top_up_synthetic_patients(clinic: Clinic, total: int = DEMO_CLINIC_PATIENTS) -> int:
+    """Add synthetic patients until the clinic has `total` of them (never removes any);
+    returns how many were added, so running it again adds none."""
+    missing = max(0, total - synthetic_patient_count(clinic))
+    if missing:
+        add_synthetic_patients(clinic, missing)
+    return missing
+
+
 def _upsert_user(account: DemoAccount, password_hash: str, **fields) -> User:
     user, _ = User.objects.update_or_create(
         email=account.email,
@@ -162,7 +223,7 @@ def analyze_tables() -> None:
 def add_synthetic_patients(clinic: Clinic, count: int) -> int:
     """Bulk-insert `count` more synthetic patients with a learning history; returns the
     first new number. They share one password hash: hashing 10,000 would take minutes."""
-    first = User.objects.filter(clinic=clinic, email__startswith=SYNTHETIC_EMAIL_PREFIX).count() + 1
+    first = synthetic_patient_count(clinic) + 1
     password = make_password(DEMO_PASSWORD)
     clinician = User.objects.get(email=CLINICIAN.email)
     history = LearningHistory(clinic, clinician)
