@@ -8,7 +8,14 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from education.compiled import AN_ID, CompiledObjects
-from education.models import VERSION_TEXT, Assignment, QuizAttempt, QuizDraw
+from education.models import (
+    VERSION_TEXT,
+    AcknowledgmentReceipt,
+    Assignment,
+    QuizAttempt,
+    QuizDraw,
+    VisitQuestion,
+)
 
 
 def get_assignment_for_patient(request, code, *, with_text=True) -> Assignment:
@@ -81,3 +88,35 @@ def get_assignment_for_clinician(request, code) -> Assignment:
         patient__clinic__memberships__user=request.user,
     ).select_related("patient", "module")
     return get_object_or_404(assignments, code=code)
+
+
+def get_question_for_patient(request, code) -> VisitQuestion:
+    """One of the signed-in patient's own questions for the visit, or a 404."""
+    return get_object_or_404(VisitQuestion.objects.filter(assignment__patient=request.user), code=code)
+
+
+def get_question_for_clinician(request, code) -> VisitQuestion:
+    """A question of a patient in one of the signed-in clinician's clinics, or a 404."""
+    questions = VisitQuestion.objects.filter(
+        assignment__patient__clinic__memberships__user=request.user
+    ).select_related("assignment__patient")
+    return get_object_or_404(questions, code=code)
+
+
+def get_receipt_for_patient(request, code) -> AcknowledgmentReceipt:
+    """The receipt of one of the signed-in patient's own acknowledgments (by the
+    acknowledgment's code), with what it prints, or a 404."""
+    receipts = AcknowledgmentReceipt.objects.filter(
+        acknowledgment__assignment__patient=request.user
+    ).select_related("acknowledgment__version")
+    return get_object_or_404(receipts, acknowledgment__code=code)
+
+
+def find_receipt_for_clinician(request, verification_code: str) -> AcknowledgmentReceipt | None:
+    """The receipt with this code if its patient is in one of the signed-in clinician's
+    clinics; None for an unknown code and for another clinic's, alike."""
+    receipts = AcknowledgmentReceipt.objects.filter(
+        acknowledgment__assignment__patient__clinic__memberships__user=request.user,
+        verification_code=verification_code,
+    ).select_related("acknowledgment__version", "acknowledgment__assignment__patient__clinic")
+    return receipts.first()

@@ -1,5 +1,6 @@
 from django import forms
 
+from education.models import VisitQuestion
 from education.services import ACKNOWLEDGMENT_STATEMENT
 
 
@@ -46,8 +47,38 @@ class AcknowledgmentForm(forms.Form):
         label=ACKNOWLEDGMENT_STATEMENT,
         error_messages={"required": "Tick the box to confirm the statement."},
     )
+    # Kept exactly as typed, spaces included: the record holds what the patient wrote.
     typed_name = forms.CharField(
-        label="Type your full name",
         max_length=150,
-        help_text="As it appears on your account. Capital letters and extra spaces do not matter.",
+        strip=False,
+        help_text="Capital letters, accents, hyphens and spaces do not matter.",
+        error_messages={"required": "Type your name to confirm."},
     )
+
+    def __init__(self, *args, full_name: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["typed_name"].label = f"Type your name: {full_name}"
+        self.fields["typed_name"].widget.attrs["autocomplete"] = "name"
+
+    def clean_typed_name(self):
+        typed = self.cleaned_data["typed_name"]
+        if not typed.strip():
+            raise forms.ValidationError("Type your name to confirm.")
+        return typed
+
+
+class QuestionForm(forms.Form):
+    """A question for the visit: the patient's own words, about a part of a module."""
+
+    text = forms.CharField(
+        label="Your question",
+        max_length=VisitQuestion.MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=f"Up to {VisitQuestion.MAX_LENGTH} characters. Your care team sees it before your visit.",
+        error_messages={
+            "required": "Write your question first.",
+            "max_length": f"Keep your question to {VisitQuestion.MAX_LENGTH} characters or fewer "
+            "(it has %(show_value)d).",
+        },
+    )
+    section = forms.SlugField(required=False, max_length=120, widget=forms.HiddenInput)

@@ -2,7 +2,7 @@ import datetime
 import uuid
 
 from django.db import models
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from accounts.models import Clinic, User
@@ -253,11 +253,21 @@ class AssignmentQuerySet(models.QuerySet):
         )
 
     def for_my_modules(self, patient, today):
-        """The patient's assignments, newest due date first, with what the list shows."""
+        """The patient's assignments, newest due date first, with what the list shows and
+        what decides each one's next step: whether a quiz was taken, and the newest version
+        passed and acknowledged (which count is decided against the module's floors)."""
+        newest = "-version__number"
+        passes = QuizAttempt.objects.filter(assignment=OuterRef("pk"), passed=True).order_by(newest)
+        acknowledgments = Acknowledgment.objects.filter(assignment=OuterRef("pk")).order_by(newest)
         return (
             self.for_patient(patient)
             .not_cancelled()
             .with_status(today)
+            .annotate(
+                attempted=Exists(QuizAttempt.objects.filter(assignment=OuterRef("pk"))),
+                passed_number=Subquery(passes.values("version__number")[:1]),
+                acknowledged_number=Subquery(acknowledgments.values("version__number")[:1]),
+            )
             .select_related("module__current_version")
             # The list shows the reading time, not the bodies (tens of kilobytes each).
             .only(
@@ -265,6 +275,7 @@ class AssignmentQuerySet(models.QuerySet):
                 "module__title",
                 "module__summary",
                 "module__current_version__minutes_to_read",
+                "module__current_version__published_at",
             )
             .order_by("-due_date", "-assigned_at")
         )
@@ -412,6 +423,71 @@ class Acknowledgment(models.Model):
 
     def __str__(self):
         return f"Acknowledgment {self.code}"
+
+
+class AcknowledgmentReceipt(models.Model):
+    """The patient's copy of an acknowledgment: a short code a clinician can check it by,
+    and the SHA-256 of the version's text as the patient read it, which the verification
+    page recomputes from the stored version. Written with the acknowledgment; append-only."""
+
+    acknowledgment = models.OneToOneField(
+        Acknowledgment, on_delete=models.PROTECT, primary_key=True, related_name="receipt"
+    )
+    verification_code = models.CharField(max_length=10, unique=True)
+    text_sha256 = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"Receipt {self.verification_code}"
+
+
+class VisitQuestionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(withdrawn_at__isnull=True, answered_at__isnull=True)
+
+    def of_patient(self, patient):
+        return self.filter(assignment__patient=patient)
+
+    def for_clinicians(self, patient):
+        """What the care team sees of a patient's questions: open and answered ones, oldest
+        first, with their module; a withdrawn question is the patient's to keep."""
+        return (
+            self.of_patient(patient)
+            .filter(withdrawn_at__isnull=True)
+            .select_related("assignment__module", "answered_by")
+            .order_by("asked_at", "pk")
+        )
+
+
+class VisitQuestion(models.Model):
+    """A question a patient wants to ask at their next visit, in their own words, tied to
+    the module and the part of it they were reading. What they wrote never changes; the
+    patient can withdraw it and a clinician can mark it answered, each once (a trigger
+    enforces both on PostgreSQL, migration 0011)."""
+
+    MAX_LENGTH = 500
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="questions")
+    # The heading's anchor and its words when asked; both blank for the quiz result.
+    section = models.SlugField(max_length=120, blank=True)
+    section_title = models.CharField(max_length=200, blank=True)
+    text = models.TextField(max_length=MAX_LENGTH)
+    asked_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    objects = VisitQuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+
+    def __str__(self):
+        return f"Question {self.code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.withdrawn_at is None and self.answered_at is None
 
 
 class PatientProgress(models.Model):

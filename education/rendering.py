@@ -9,6 +9,7 @@ an `icon:` address, `![Call 911](icon:ambulance)`, served from `static/education
 
 import functools
 import html
+import itertools
 import re
 
 import markdown
@@ -78,6 +79,7 @@ ALLOWED_URL_SCHEMES = {"https", "http", "mailto", "tel"}
 
 BODY_BLOCK = re.compile(r"<(p|li)>(.*?)</\1>", re.DOTALL)
 SECTION_HEADING = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.DOTALL)
+SECTION_START = re.compile(r'<h2 id="([^"]+)">')
 TAG = re.compile(r"<[^>]+>")
 
 
@@ -152,6 +154,16 @@ def plain(fragment: str) -> str:
 def sections(rendered_html: str) -> dict[str, str]:
     """The module's sections: each level-2 heading's anchor and its text, in order."""
     return {anchor: plain(inner) for anchor, inner in SECTION_HEADING.findall(rendered_html)}
+
+
+def split_sections(rendered_html: str) -> list[tuple[str, str]]:
+    """The rendered body cut before each level-2 heading: (anchor, html) pairs in order,
+    the text before the first heading with a blank anchor. Joined, they are the body."""
+    starts = [found.start() for found in SECTION_START.finditer(rendered_html)]
+    bounds = [0, *starts, len(rendered_html)]
+    pieces = [rendered_html[start:end] for start, end in itertools.pairwise(bounds)]
+    anchors = ["", *(found.group(1) for found in SECTION_START.finditer(rendered_html))]
+    return [(anchor, piece) for anchor, piece in zip(anchors, pieces, strict=True) if piece.strip()]
 
 
 def word_count(text: str) -> int:

@@ -9,6 +9,7 @@ from functools import cached_property
 from django.db import connection
 from django.utils import timezone
 
+from education import services
 from education.banks import QuizBank, quiz_banks
 from education.compiled import AN_ID, TODAY, CompiledObjects
 from education.models import VERSION_TEXT, Acknowledgment, Answer, Assignment, Choice, Question, QuizAttempt
@@ -153,10 +154,48 @@ ASSIGNMENT_FIELDS = (
 )
 
 
-def my_modules(patient, today: datetime.date) -> list[Assignment]:
+@dataclass(frozen=True)
+class MyModules:
+    """The patient's list: what is still to do, soonest due first (so overdue first), and
+    what is done, most recent first; each assignment with its `step`."""
+
+    to_do: list[Assignment]
+    done: list[Assignment]
+
+    @property
+    def total(self) -> int:
+        return len(self.to_do) + len(self.done)
+
+    @property
+    def next(self) -> Assignment | None:
+        return self.to_do[0] if self.to_do else None
+
+
+def my_modules(patient, today: datetime.date) -> MyModules:
     """The patient's list on My modules (Assignment.objects.for_my_modules), compiled once
     per process: its status annotation took longer to build and compile than to run."""
-    return _my_modules(connection.alias).objects(patient=patient.pk, today=today)
+    assignments = _my_modules(connection.alias).objects(patient=patient.pk, today=today)
+    for assignment in assignments:
+        assignment.step = _step(assignment)
+    done = [a for a in assignments if a.completed_at and not a.reacknowledge_since]
+    to_do = [a for a in assignments if not (a.completed_at and not a.reacknowledge_since)]
+    to_do.sort(key=lambda a: (a.due_date, a.assigned_at))
+    done.sort(key=lambda a: a.completed_at, reverse=True)
+    return MyModules(to_do=to_do, done=done)
+
+
+def _step(assignment: Assignment) -> str:
+    """The card's one action. An updated module is reviewed first: the reader shows what
+    changed, and leads on to confirming it again."""
+    if assignment.reacknowledge_since:
+        return services.Step.REVIEW
+    floors = counting_floors_of(assignment.module)
+    return services.next_step(
+        assignment,
+        passed=(assignment.passed_number or 0) >= max(floors["quiz"], 1),
+        acknowledged=(assignment.acknowledged_number or 0) >= max(floors["acknowledgment"], 1),
+        attempted=assignment.attempted,
+    )
 
 
 @functools.cache

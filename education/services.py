@@ -7,6 +7,8 @@ ValidationError, with a message a page can show, before writing anything wrong.
 import copy
 import datetime
 import functools
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +20,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from education import authoring, compiled, content, quiz
+from education import authoring, compiled, content, quiz, receipts
 from education import progress as patient_progress
 from education.banks import QuizBank, quiz_banks
 from education.compiled import CompiledUpdate
 from education.models import (
     Acknowledgment,
+    AcknowledgmentReceipt,
     Answer,
     Assignment,
     Choice,
@@ -33,6 +36,7 @@ from education.models import (
     QuizAttempt,
     QuizDraw,
     VersionReview,
+    VisitQuestion,
 )
 from education.rendering import body_text, render_markdown
 
@@ -400,9 +404,22 @@ def answers_revealed(attempt: QuizAttempt) -> bool:
 # Acknowledgments --------------------------------------------------------------------------
 
 
+# What a typed name may differ by from the account's: spaces, hyphens and dashes,
+# apostrophes of every kind, and full stops after initials.
+_NAME_PUNCTUATION = re.compile(r"[\s\-\u2010-\u2015'\u2018\u2019\u02bc`\u00b4.]+")
+
+
+def name_key(name: str) -> str:
+    """A name as it is compared: accents dropped (Unicode NFKD), case folded, and spaces,
+    hyphens and apostrophes left out, so "jose garcia" is "José García" and "Mary Ann" is
+    "Mary-Ann"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _NAME_PUNCTUATION.sub("", letters.casefold())
+
+
 def names_match(typed: str, account_name: str) -> bool:
-    """Ignore case and extra spaces, nothing else."""
-    return " ".join(typed.split()).casefold() == " ".join(account_name.split()).casefold()
+    return bool(name_key(typed)) and name_key(typed) == name_key(account_name)
 
 
 def acknowledge(
@@ -413,15 +430,21 @@ def acknowledge(
     ip_address: str | None,
     user_agent: str,
 ) -> Acknowledgment:
-    """Record that the patient read `version`, with exactly what they were shown.
-    Acknowledging the same version again returns the first record."""
+    """Record that the patient read `version`, with exactly what they were shown and
+    exactly what they typed, and its receipt. Acknowledging the same version again returns
+    the first record."""
     earlier = Acknowledgment.objects.filter(assignment=assignment, version=version).first()
     if earlier:
         return earlier
     _require_active(assignment)
     _require_current(assignment, version.pk)
     if not names_match(typed_name, assignment.patient.full_name):
-        raise ValidationError({"typed_name": "Type your full name exactly as it is on your account."})
+        raise ValidationError(
+            {
+                "typed_name": f"This is not the name on your account. Type {assignment.patient.full_name}; "
+                "capital letters, accents, hyphens and spaces do not matter."
+            }
+        )
     try:
         with transaction.atomic():
             acknowledgment = Acknowledgment.objects.create(
@@ -429,9 +452,14 @@ def acknowledge(
                 version=version,
                 content_hash=version.content_hash,
                 statement=ACKNOWLEDGMENT_STATEMENT,
-                typed_name=" ".join(typed_name.split()),
+                typed_name=typed_name,
                 ip_address=ip_address,
                 user_agent=user_agent[:500],
+            )
+            AcknowledgmentReceipt.objects.create(
+                acknowledgment=acknowledgment,
+                verification_code=receipts.new_code(),
+                text_sha256=receipts.text_sha256(version),
             )
             complete_if_done(assignment=assignment)
             patient_progress.refresh([assignment.patient_id])
@@ -440,17 +468,94 @@ def acknowledge(
     return acknowledgment
 
 
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """What the verification page found: the receipt, and whether the text stored for its
+    version still hashes to what the receipt says (and to the hash the clinician read off
+    the paper, when given)."""
+
+    receipt: AcknowledgmentReceipt
+    stored_text_matches: bool
+    printed_hash_matches: bool | None
+
+
+def check_receipt(receipt: AcknowledgmentReceipt, printed_hash: str = "") -> ReceiptCheck:
+    recomputed = receipts.text_sha256(receipt.acknowledgment.version)
+    printed = printed_hash.strip().lower()
+    return ReceiptCheck(
+        receipt=receipt,
+        stored_text_matches=recomputed == receipt.text_sha256,
+        printed_hash_matches=(printed == recomputed) if printed else None,
+    )
+
+
+# Questions for the visit ---------------------------------------------------------------------
+
+QUESTION_EMPTY = "Write your question first."
+QUESTION_TOO_LONG = f"Keep your question to {VisitQuestion.MAX_LENGTH} characters or fewer."
+UNKNOWN_SECTION = "That part of the module was not found. Ask your question from the module page."
+
+
+def ask_question(*, assignment: Assignment, section: str, text: str) -> VisitQuestion:
+    """Keep a patient's question for their next visit, with the part of the module it is
+    about (`section` is a heading's anchor of the current version, or blank for the module
+    as a whole)."""
+    _require_active(assignment)
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": QUESTION_EMPTY})
+    if len(text) > VisitQuestion.MAX_LENGTH:
+        raise ValidationError({"text": QUESTION_TOO_LONG})
+    sections = assignment.module.current_version.sections if assignment.module.current_version else {}
+    if section and section not in sections:
+        raise ValidationError(UNKNOWN_SECTION)
+    return VisitQuestion.objects.create(
+        assignment=assignment, section=section, section_title=sections.get(section, ""), text=text
+    )
+
+
+ALREADY_CLOSED = "This question was already withdrawn or answered. Nothing was changed."
+
+
+def withdraw_question(*, question: VisitQuestion) -> None:
+    """The patient takes back an open question; it stays on record as withdrawn."""
+    _close(question, withdrawn_at=timezone.now())
+
+
+def mark_question_answered(*, question: VisitQuestion, clinician: User) -> None:
+    _close(question, answered_at=timezone.now(), answered_by=clinician)
+
+
+def _close(question: VisitQuestion, **change) -> None:
+    """Withdraw or answer a question once: of two at the same moment, the second changes
+    nothing and is told so."""
+    if not VisitQuestion.objects.open().filter(pk=question.pk).update(**change):
+        raise ValidationError(ALREADY_CLOSED)
+    for name, value in change.items():
+        setattr(question, name, value)
+
+
 # Completion -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PastAttempt:
+    code: object
+    submitted_at: datetime.datetime
+    score: int
+    passed: bool
 
 
 @dataclass(frozen=True)
 class Progress:
     """What still counts toward completing an assignment: when a counting version was
-    acknowledged, the score of the latest counting pass, the score of the latest attempt."""
+    acknowledged, the score of the latest counting pass, the score of the latest attempt;
+    and every attempt, newest first, for the patient's list."""
 
     acknowledged_at: datetime.datetime | None
     passed_score: int | None
     latest_score: int | None
+    attempts: tuple[PastAttempt, ...] = ()
 
     @property
     def done(self) -> bool:
@@ -463,13 +568,56 @@ def progress(assignment: Assignment) -> Progress:
     than both of these take to run (cProfile of the reader: half of the view)."""
     floors = counting_floors_of(assignment.module)
     acknowledgments = assignment.acknowledgments.values_list("acknowledged_at", "version__number")
-    attempts = list(assignment.attempts.values_list("score", "passed", "version__number"))
+    attempts = list(
+        assignment.attempts.values_list("score", "passed", "version__number", "code", "submitted_at")
+    )
     return Progress(
         acknowledged_at=next(
             (at for at, number in acknowledgments if number >= floors["acknowledgment"]), None
         ),
-        passed_score=next((s for s, passed, number in attempts if passed and number >= floors["quiz"]), None),
+        passed_score=next(
+            (s for s, passed, number, *_ in attempts if passed and number >= floors["quiz"]), None
+        ),
         latest_score=attempts[0][0] if attempts else None,
+        attempts=tuple(
+            PastAttempt(code=code, submitted_at=at, score=score, passed=passed)
+            for score, passed, _, code, at in attempts
+        ),
+    )
+
+
+# The patient's next step -----------------------------------------------------------------
+
+
+class Step:
+    """What the patient does next on an assignment, named as the button says it."""
+
+    START = "Start"
+    CONTINUE = "Continue"
+    QUIZ = "Take the quiz"
+    CONFIRM = "Confirm"
+    REVIEW = "Review"
+
+
+def next_step(assignment: Assignment, *, passed: bool, acknowledged: bool, attempted: bool) -> str:
+    """The one action that moves an assignment forward: read it, take the quiz, confirm
+    reading it, in that order; a completed one can be read again. An update asking to
+    acknowledge again makes an earlier acknowledgment not count (`acknowledged` False)."""
+    if assignment.completed_at and not assignment.reacknowledge_since:
+        return Step.REVIEW
+    if passed and not acknowledged:
+        return Step.CONFIRM
+    if attempted or acknowledged:
+        return Step.QUIZ
+    return Step.CONTINUE if assignment.opened_at else Step.START
+
+
+def next_step_of(assignment: Assignment, progress: Progress) -> str:
+    return next_step(
+        assignment,
+        passed=progress.passed_score is not None,
+        acknowledged=progress.acknowledged_at is not None,
+        attempted=bool(progress.attempts),
     )
 
 

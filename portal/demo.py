@@ -143,7 +143,8 @@ def _assign_every_module(patient: User, assigned_by: User) -> None:
 @transaction.atomic
 def give_the_demo_patient_a_history() -> bool:
     """The demo patient's first two modules by due date: the first completed (quiz passed,
-    acknowledged with their own name), the second opened with a failed quiz; the rest new.
+    acknowledged with their own name), the second opened with a failed quiz and a question for
+    the visit; the rest new.
     Written through the patient's own services, so the records and the progress row are
     what the pages would have made. Once the patient has opened anything the history is
     theirs (someone may be trying the demo): returns False and changes nothing."""
@@ -168,6 +169,9 @@ def give_the_demo_patient_a_history() -> bool:
     )
     education_services.mark_opened(assignment=in_progress)
     _take_quiz(in_progress, passing=False)
+    education_services.ask_question(
+        assignment=in_progress, section="", text="What should I do if I forget a dose at night?"
+    )
     return True
 
 

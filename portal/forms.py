@@ -3,6 +3,7 @@ import uuid
 from django import forms
 
 from accounts.models import User
+from education import receipts
 from education.models import Assignment, Module
 from education.services import MODULE_SETS
 from portal.models import FollowUpVisit
@@ -226,3 +227,38 @@ class RejectVersionForm(forms.Form):
     reason = forms.CharField(
         label="Why it is rejected", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ReceiptCheckForm(forms.Form):
+    code = forms.CharField(
+        label="Verification code",
+        max_length=20,
+        help_text="As printed on the receipt, for example 7K2QD-M9XTA.",
+        error_messages={"required": "Type the verification code printed on the receipt."},
+    )
+    printed_hash = forms.CharField(
+        label="Text SHA-256 on the receipt (optional)",
+        required=False,
+        max_length=64,
+        min_length=64,
+        help_text="The 64 letters and digits after “Text SHA-256”, to check they match too.",
+        error_messages={
+            "min_length": "A SHA-256 has 64 letters and digits; this has %(show_value)d.",
+            "max_length": "A SHA-256 has 64 letters and digits; this has %(show_value)d.",
+        },
+    )
+
+    def clean_code(self):
+        code = receipts.normalized(self.cleaned_data["code"])
+        if code is None:
+            raise forms.ValidationError(
+                "A verification code has ten letters and digits, such as 7K2QD-M9XTA. "
+                "Check it against the receipt."
+            )
+        return code
+
+    def clean_printed_hash(self):
+        printed = self.cleaned_data["printed_hash"].strip().lower()
+        if printed and any(char not in "0123456789abcdef" for char in printed):
+            raise forms.ValidationError("A SHA-256 has only the digits 0 to 9 and the letters a to f.")
+        return printed

@@ -164,6 +164,8 @@ class AuditEvent(models.Model):
         SECOND_STEP_PASSED = "second_step_passed", "Two-step sign-in passed"
         RECOVERY_CODE_USED = "recovery_code_used", "Two-step sign-in with a recovery code"
         LISTED_ON_DASHBOARD = "listed_on_dashboard", "Shown on a clinician's patient list"
+        QUESTION_ANSWERED = "question_answered", "Patient's question marked answered"
+        RECEIPT_VERIFIED = "receipt_verified", "Acknowledgment receipt checked"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -1,4 +1,5 @@
-"""The visit summary as a PDF, drawn with reportlab (no system libraries needed)."""
+"""The visit summary and the acknowledgment receipt as PDFs, drawn with reportlab (no
+system libraries needed)."""
 
 from io import BytesIO
 from xml.sax.saxutils import escape
@@ -11,7 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 
-def visit_summary_pdf(visit, records) -> bytes:
+def visit_summary_pdf(visit, records, questions=()) -> bytes:
     styles = getSampleStyleSheet()
     when = visit.scheduled_at.astimezone(ZoneInfo(visit.patient.clinic.time_zone))
     story = [
@@ -23,6 +24,7 @@ def visit_summary_pdf(visit, records) -> bytes:
             styles["Normal"],
         ),
         Spacer(1, 6 * mm),
+        *_agenda(questions, styles),
     ]
     if not records:
         story.append(Paragraph("No modules are linked to this visit.", styles["Normal"]))
@@ -34,6 +36,74 @@ def visit_summary_pdf(visit, records) -> bytes:
     )
     document.build(story)
     return buffer.getvalue()
+
+
+def _agenda(questions, styles) -> list:
+    """The patient's open questions, in their words, first: the visit's agenda."""
+    if not questions:
+        return []
+    story = [Paragraph("The patient's questions for this visit", styles["Heading3"])]
+    for question in questions:
+        about = question.assignment.module.title + (
+            f" · {question.section_title}" if question.section_title else ""
+        )
+        story.append(
+            Paragraph(f"“{escape(question.text)}”<br/><i>About {escape(about)}</i>", styles["Normal"])
+        )
+        story.append(Spacer(1, 2 * mm))
+    story.append(Spacer(1, 4 * mm))
+    return story
+
+
+def receipt_pdf(receipt, *, verification_code: str, time_zone: str) -> bytes:
+    """The patient's copy of what they confirmed: module, version, when, the statement,
+    the name as typed, the text's SHA-256 and the code a clinician can check it by."""
+    acknowledgment = receipt.acknowledgment
+    version = acknowledgment.version
+    styles = getSampleStyleSheet()
+    when = acknowledgment.acknowledged_at.astimezone(ZoneInfo(time_zone))
+    rows = [
+        ["Module", Paragraph(escape(version.title), styles["Normal"])],
+        ["Version", str(version.number)],
+        ["Confirmed", f"{when:%d %B %Y, %H:%M} ({time_zone})"],
+        ["Statement", Paragraph(escape(acknowledgment.statement), styles["Normal"])],
+        ["Name typed", Paragraph(_spaces_kept(acknowledgment.typed_name), styles["Normal"])],
+        ["Text SHA-256", Paragraph(f"<font face='Courier'>{receipt.text_sha256}</font>", styles["Normal"])],
+        ["Verification code", verification_code],
+    ]
+    table = Table(rows, colWidths=[40 * mm, 125 * mm])
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    story = [
+        Paragraph("Receipt: you confirmed reading a module", styles["Title"]),
+        table,
+        Spacer(1, 6 * mm),
+        Paragraph(
+            "Your care team can check this receipt with its verification code. The SHA-256 is a "
+            "fingerprint of the module's text as you read it: if the text changed, the fingerprint "
+            "would change too.",
+            styles["Normal"],
+        ),
+    ]
+    buffer = BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, title="Acknowledgment receipt", author="Clinic education portal"
+    )
+    document.build(story)
+    return buffer.getvalue()
+
+
+def _spaces_kept(text: str) -> str:
+    """Text for a Paragraph with every space shown: a Paragraph collapses runs of spaces,
+    and the receipt shows the name exactly as typed."""
+    return escape(text).replace("  ", " &nbsp;").replace("&nbsp; ", "&nbsp;&nbsp;")
 
 
 def _module_section(record, styles):

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
-from portal.views import access_log, dev_emails, library
+from portal.views import access_log, dev_emails, library, questions, receipts
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
 # random code.
@@ -24,6 +24,8 @@ clinician_patterns = [
     path("visits/<uuid:code>/", views.visit_summary, name="visit_summary"),
     path("visits/<uuid:code>/pdf/", views.visit_pdf, name="visit_pdf"),
     path("visits/<uuid:code>/held/", views.visit_held, name="visit_held"),
+    path("questions/<uuid:code>/answered/", questions.question_answered, name="question_answered"),
+    path("receipts/verify/", receipts.verify_receipt, name="verify_receipt"),
     path("overview/", views.overview, name="overview"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("audit/patients/<uuid:code>.csv", views.audit_patient_csv, name="audit_patient_csv"),

@@ -67,6 +67,10 @@ RULES = {
     "education:quiz": Rule(OWN_RECORD, {"GET", "POST"}, args="assignment"),
     "education:acknowledge": Rule(OWN_RECORD, {"GET", "POST"}, args="assignment"),
     "education:quiz_result": Rule(OWN_RECORD, {"GET"}, args="attempt"),
+    "education:ask_question": Rule(OWN_RECORD, {"POST"}, args="assignment"),
+    "education:my_questions": Rule(PATIENT_PAGE, {"GET"}),
+    "education:withdraw_question": Rule(OWN_RECORD, {"POST"}, args="question"),
+    "education:receipt": Rule(OWN_RECORD, {"GET"}, args="acknowledgment"),
     "portal:dashboard": Rule(CLINICIAN_PAGE, {"GET"}),
     "portal:dashboard_search": Rule(CLINICIAN_PAGE, {"POST"}),
     "portal:bulk_assign": Rule(CLINICIAN_PAGE, {"POST"}),
@@ -81,6 +85,8 @@ RULES = {
     "portal:visit_summary": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
     "portal:visit_pdf": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
     "portal:visit_held": Rule(CLINIC_A_RECORD, {"POST"}, args="visit"),
+    "portal:question_answered": Rule(CLINIC_A_RECORD, {"POST"}, args="question"),
+    "portal:verify_receipt": Rule(CLINICIAN_PAGE, {"GET", "POST"}),
     "portal:patient_settings": Rule(PATIENT_PAGE, {"GET", "POST"}),
     "portal:access_log": Rule(PATIENT_PAGE, {"GET"}),
     "portal:audit_trail": Rule(ADMIN_PAGE, {"GET"}),
@@ -167,6 +173,14 @@ class AuthorizationMatrixTests(PortalTestCase):
         answers = {q.pk: next(c.pk for c in q.shown_choices if c.is_correct) for q in questions}
         cls.a_attempt = services.submit_quiz(assignment=cls.a_assignment, draw=draw, answers=answers)
         cls.a_visit = VisitFactory(patient=cls.pat, clinician=cls.alice, in_days=3)
+        cls.a_question = services.ask_question(assignment=cls.a_assignment, section="", text="May I drive?")
+        cls.a_acknowledgment = services.acknowledge(
+            assignment=cls.a_assignment,
+            version=module.current_version,
+            typed_name=cls.pat.full_name,
+            ip_address=None,
+            user_agent="",
+        )
         cls.ivy = account_services.invite_patient(
             clinician=cls.alice, clinic=cls.riverside, full_name="Ivy Invited", email="ivy@example.org"
         ).invitation.patient
@@ -192,6 +206,8 @@ class AuthorizationMatrixTests(PortalTestCase):
             None: [],
             "assignment": [self.a_assignment.code],
             "attempt": [self.a_attempt.code],
+            "question": [self.a_question.code],
+            "acknowledgment": [self.a_acknowledgment.code],
             "visit": [self.a_visit.code],
             "patient": [self.pat.code],
             "reset": ["MQ", "set-password"],

@@ -46,7 +46,7 @@ class OversizedTextTests(EducationTestCase):
     def test_an_overlong_typed_name_is_refused(self):
         self.sign_in(self.pat)
         response = self.client.post(self.url("acknowledge"), {"confirm": "on", "typed_name": "x" * 151})
-        self.assertContains(response, "at most 150 characters")
+        self.assertContains(response, "at most 150 characters", status_code=400)
         self.assertFalse(Acknowledgment.objects.exists())
 
     def test_an_invalid_due_date_is_refused(self):

@@ -8,14 +8,15 @@ from accounts.forms import add_service_errors, posted_data
 from education import selectors, services
 from education.access import find_issued_draw, get_assignment_for_patient, get_attempt_for_patient
 from education.forms import AcknowledgmentForm, QuizForm
+from education.rendering import split_sections
 from education.selectors import answers_as_shown
 
 
 @patient_required
 @require_GET
 def my_modules(request):
-    assignments = selectors.my_modules(request.user, request.user.clinic.today())
-    return render(request, "education/my_modules.html", {"assignments": assignments})
+    modules = selectors.my_modules(request.user, request.user.clinic.today())
+    return render(request, "education/my_modules.html", {"modules": modules})
 
 
 @patient_required
@@ -23,12 +24,22 @@ def my_modules(request):
 def reader(request, code):
     assignment = get_assignment_for_patient(request, code)
     services.mark_opened(assignment=assignment)
+    progress = services.progress(assignment)
     context = {
         "assignment": assignment,
         "version": assignment.module.current_version,
-        "progress": services.progress(assignment),
+        "progress": progress,
+        "step": services.next_step_of(assignment, progress),
+        "sections": _sections(assignment.module.current_version),
     }
     return render(request, "education/reader.html", context)
+
+
+def _sections(version) -> list[tuple[str, str, str]]:
+    """The body cut into its sections, (anchor, heading, html), so that each can end with
+    its own "Ask at my visit"."""
+    titles = version.sections
+    return [(anchor, titles.get(anchor, ""), html) for anchor, html in split_sections(version.body_html)]
 
 
 @patient_required
@@ -71,14 +82,27 @@ def _quiz_page(request, assignment, form):
 @require_GET
 def quiz_result(request, code):
     attempt = get_attempt_for_patient(request, code)
+    progress = services.progress(attempt.assignment)
     context = {
         "attempt": attempt,
         "assignment": attempt.assignment,
         "answers": answers_as_shown(attempt),
         "revealed": services.answers_revealed(attempt),
-        "progress": services.progress(attempt.assignment),
+        "progress": progress,
+        **_next_step_context(request, attempt.assignment, progress),
     }
     return render(request, "education/quiz_result.html", context)
+
+
+def _next_step_context(request, assignment, progress) -> dict:
+    """The step after this page, and once the module is done, which module comes next
+    (or that none does: "All done for now")."""
+    step = services.next_step_of(assignment, progress)
+    context = {"step": step}
+    if progress.done:
+        context["next_assignment"] = selectors.my_modules(request.user, request.user.clinic.today()).next
+        context["all_done"] = context["next_assignment"] is None
+    return context
 
 
 @patient_required
@@ -86,7 +110,7 @@ def quiz_result(request, code):
 def acknowledge(request, code):
     assignment = get_assignment_for_patient(request, code)
     version = assignment.module.current_version
-    form = AcknowledgmentForm(posted_data(request))
+    form = AcknowledgmentForm(posted_data(request), full_name=request.user.full_name)
     if request.method == "POST" and form.is_valid():
         try:
             services.acknowledge(
@@ -100,11 +124,17 @@ def acknowledge(request, code):
             add_service_errors(form, error)
         else:
             messages.success(request, "Thank you. Your acknowledgment is recorded.")
-            return redirect("education:reader", code=assignment.code)
+            return redirect("education:acknowledge", code=assignment.code)
+    progress = services.progress(assignment)
     context = {
         "assignment": assignment,
         "version": version,
         "form": form,
-        "progress": services.progress(assignment),
+        "progress": progress,
+        "acknowledgment": assignment.acknowledgments.select_related("receipt").first()
+        if progress.acknowledged_at
+        else None,
+        **_next_step_context(request, assignment, progress),
     }
-    return render(request, "education/acknowledge.html", context)
+    status = 400 if form.errors else 200
+    return render(request, "education/acknowledge.html", context, status=status)

@@ -24,7 +24,7 @@ from accounts.forms import InvitePatientForm, add_service_errors, posted_data
 from accounts.models import Clinic, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
-from education.models import Module
+from education.models import Module, VisitQuestion
 from education.selectors import patient_records, visit_records
 from portal import audit, reminders, selectors, services
 from portal.access import (
@@ -249,14 +249,20 @@ def _back_to_dashboard(form):
 @require_GET
 def patient_detail(request, code):
     patient = get_patient_for_clinician(request, code)
-    audit.record(Action.PATIENT_VIEWED, request=request, patient=patient)
-    return _patient_page(request, patient)
+    return _patient_page(request, patient, audited=True)
 
 
-def _patient_page(request, patient, *, assign_form=None, visit_form=None, status=200):
+def _patient_page(request, patient, *, assign_form=None, visit_form=None, status=200, audited=False):
+    questions = list(VisitQuestion.objects.for_clinicians(patient))
+    if audited:
+        audit.record(
+            Action.PATIENT_VIEWED, request=request, patient=patient, detail=_questions_shown(questions)
+        )
     with timezone.override(ZoneInfo(patient.clinic.time_zone)):
         context = {
             "patient": patient,
+            "open_questions": [question for question in questions if question.is_open],
+            "answered_questions": [question for question in questions if not question.is_open][-10:],
             "invitation": patient.invitations.first(),
             "records": patient_records(patient.pk),
             "visits": patient.visits.select_related("clinician").order_by("-scheduled_at"),
@@ -360,22 +366,50 @@ def _report_form_errors(request, form):
 @clinician_required
 @require_GET
 def visit_summary(request, code):
-    visit = get_visit_for_clinician(request, code)
+    return _visit_page(request, get_visit_for_clinician(request, code), VisitHeldForm())
+
+
+def _visit_page(request, visit, held_form, status=200):
+    """The visit summary, on the trail each time it is shown."""
+    questions = _agenda(visit)
     audit.record(
-        Action.VISIT_SUMMARY_VIEWED, request=request, patient=visit.patient, detail=f"visit {visit.code}"
+        Action.VISIT_SUMMARY_VIEWED,
+        request=request,
+        patient=visit.patient,
+        detail=f"visit {visit.code}; {_questions_shown(questions)}",
     )
-    context = {"visit": visit, "records": visit_records(visit), "held_form": VisitHeldForm()}
-    return render(request, "portal/visit_summary.html", context)
+    context = {
+        "visit": visit,
+        "questions": questions,
+        "records": visit_records(visit),
+        "held_form": held_form,
+    }
+    return render(request, "portal/visit_summary.html", context, status=status)
+
+
+def _agenda(visit) -> list:
+    """The visit's agenda: the patient's open questions, in the order asked."""
+    return list(VisitQuestion.objects.for_clinicians(visit.patient).open())
+
+
+def _questions_shown(questions) -> str:
+    """What the trail says of the questions a page showed: how many, never their words."""
+    return f"{len(questions)} question(s) for the visit shown"
 
 
 @clinician_required
 @require_GET
 def visit_pdf(request, code):
     visit = get_visit_for_clinician(request, code)
+    questions = _agenda(visit)
     audit.record(
-        Action.VISIT_PDF_DOWNLOADED, request=request, patient=visit.patient, detail=f"visit {visit.code}"
+        Action.VISIT_PDF_DOWNLOADED,
+        request=request,
+        patient=visit.patient,
+        detail=f"visit {visit.code}; {_questions_shown(questions)}",
     )
-    response = HttpResponse(visit_summary_pdf(visit, visit_records(visit)), content_type="application/pdf")
+    pdf = visit_summary_pdf(visit, visit_records(visit), questions)
+    response = HttpResponse(pdf, content_type="application/pdf")
     # The file name says nothing about the patient; the PDF is never cached.
     response["Content-Disposition"] = (
         f'attachment; filename="visit-summary-{visit.scheduled_at:%Y-%m-%d}.pdf"'
@@ -397,7 +431,12 @@ def visit_held(request, code):
         else:
             messages.success(request, "The visit is marked as held.")
             return redirect("portal:visit_summary", code=visit.code)
-    context = {"visit": visit, "records": visit_records(visit), "held_form": form}
+    context = {
+        "visit": visit,
+        "questions": _agenda(visit),
+        "records": visit_records(visit),
+        "held_form": form,
+    }
     return render(request, "portal/visit_summary.html", context, status=400)
 
 

@@ -18,11 +18,14 @@ def test_take_screenshots(new_page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     clinic = demo.seed_demo_accounts()
     demo.add_synthetic_patients(clinic, 60)
+    demo.give_the_demo_patient_a_history()  # one module done, one under way, as make run
     patient = demo.PATIENT.email
     assignment = Assignment.objects.filter(patient__email=patient, module__slug="driving-and-machinery").get()
 
     phone = new_page(viewport=PHONE)
     sign_in(phone, patient, demo.DEMO_PASSWORD)
+    phone.goto("/modules/")
+    phone.screenshot(path=SCREENSHOTS / "my-modules-phone.png")
     phone.goto(f"/modules/{assignment.code}/")
     phone.screenshot(path=SCREENSHOTS / "reader-phone.png")
     everyday = Assignment.objects.filter(patient__email=patient, module__slug="everyday-safety").get()

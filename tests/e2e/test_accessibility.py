@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Invitation
+from education import services as education_services
 from education.models import Assignment
 from portal import reminders
 from tests.e2e.conftest import PHONE, sign_in
@@ -19,6 +20,7 @@ from tests.e2e.data import (
     a_draft_of,
     answer_quiz,
     clinic_with_a_patient,
+    complete,
 )
 from tests.factories import VisitFactory
 
@@ -92,6 +94,9 @@ def test_patient_pages_have_no_serious_accessibility_violations(new_page):
     setup = clinic_with_a_patient(modules=ALL_MODULES)
     assignments = Assignment.objects.filter(patient=setup.pat)
     assignment = assignments.get(module__slug="driving-and-machinery")
+    done = assignments.get(module__slug="sleep-medicines")
+    complete(done, "Pat Patient")
+    education_services.ask_question(assignment=assignment, section="", text="Can I drive the day after?")
     page = new_page(viewport=PHONE)
     sign_in(page, "pat@example.org", PASSWORD)
 
@@ -125,6 +130,32 @@ def test_patient_pages_have_no_serious_accessibility_violations(new_page):
     page.get_by_role("button", name="Show menu").click()
     page.get_by_role("link", name="Settings").wait_for(state="visible")
 
+    # Issue 15's pages, on a phone and on a desktop.
+    def reader_with_a_question_form_open(page):
+        page.goto(f"/modules/{assignment.code}/")
+        page.locator("summary", has_text="Ask at my visit").first.click()
+
+    def question_too_long(page):
+        reader_with_a_question_form_open(page)
+        form = page.locator("details[open] form")
+        # The box stops typing at 500 characters; a longer one can still be sent.
+        form.locator("textarea").evaluate(
+            "box => { box.removeAttribute('maxlength'); box.value = 'Why '.repeat(130); }"
+        )
+        form.get_by_role("button", name="Save my question").click()
+        page.get_by_role("heading", name="Ask at my visit").wait_for()
+
+    new_pages = [
+        reader_with_a_question_form_open,
+        question_too_long,
+        "/questions/",
+        f"/modules/{done.code}/acknowledge/",
+    ]
+    assert check(page, new_pages) == {}
+    desktop = new_page()
+    sign_in(desktop, "pat@example.org", PASSWORD)
+    assert check(desktop, ["/modules/", f"/modules/{assignment.code}/", *new_pages]) == {}
+
 
 def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
     setup = clinic_with_a_patient()
@@ -134,6 +165,9 @@ def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
         in_days=3,
         assignments=Assignment.objects.filter(patient=setup.pat),
     )
+    assignment = Assignment.objects.get(patient=setup.pat)
+    education_services.ask_question(assignment=assignment, section="", text="Is <b>this</b> safe with tea?")
+    receipt = complete(assignment, "Pat Patient").receipt
     page = new_page()
     sign_in(page, "alice@example.org", PASSWORD)
 
@@ -153,6 +187,26 @@ def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
         "/accounts/two-step/setup/",
     ]
     assert check(page, paths) == {}
+
+    # Issue 15's pages, on a desktop and on a phone.
+    def receipt_checked(page):
+        page.goto("/receipts/verify/")
+        page.get_by_label("Verification code").fill(receipt.verification_code)
+        page.get_by_role("button", name="Check the receipt").click()
+        page.get_by_text("The receipt matches the record").wait_for()
+
+    def receipt_not_found(page):
+        page.goto("/receipts/verify/")
+        page.get_by_label("Verification code").fill("00000-00000")
+        page.get_by_role("button", name="Check the receipt").click()
+        page.get_by_text("No receipt in your clinics has this code").wait_for()
+
+    new_pages = [f"/visits/{visit.code}/", f"/patients/{setup.pat.code}/", "/receipts/verify/"]
+    new_pages += [receipt_checked, receipt_not_found]
+    assert check(page, new_pages) == {}
+    phone = new_page(viewport=PHONE)
+    sign_in(phone, "alice@example.org", PASSWORD)
+    assert check(phone, new_pages) == {}
 
 
 def test_editor_pages_have_no_serious_accessibility_violations(new_page):

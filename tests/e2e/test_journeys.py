@@ -49,7 +49,7 @@ def test_a_clinician_invites_a_patient_who_sets_a_password_and_sees_the_assigned
     patient.get_by_label("New password confirmation").fill(NEW_PASSWORD)
     patient.get_by_role("button", name="Set password and continue").click()
     patient.get_by_role("heading", name="My modules").wait_for()
-    assert patient.get_by_role("link", name="Driving and machinery").is_visible()
+    assert patient.get_by_role("link", name="Start: Driving and machinery").first.is_visible()
     assert setup.clinic.patients.get(email="nia@example.org").has_usable_password()
 
 
@@ -57,13 +57,13 @@ def test_a_patient_on_a_phone_reads_fails_retakes_passes_and_acknowledges(new_pa
     setup = clinic_with_a_patient()
     page = new_page(viewport=PHONE)
     sign_in(page, "pat@example.org", PASSWORD)
-    page.get_by_role("link", name="Driving and machinery").click()
+    page.get_by_role("link", name="Start: Driving and machinery").first.click()
     page.get_by_role("heading", name="Alcohol makes it worse").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
         "the reader scrolls sideways"
     )
 
-    page.get_by_role("link", name="Take the quiz").click()
+    page.get_by_role("link", name="Take the quiz").first.click()
     answer_quiz(page, right=0)
     page.get_by_text("Not passed this time").wait_for()
     # Before a pass the page teaches without handing out the answers: why each choice was
@@ -85,12 +85,12 @@ def test_a_patient_on_a_phone_reads_fails_retakes_passes_and_acknowledges(new_pa
 
     page.get_by_role("link", name="Confirm I read it").first.click()
     page.get_by_label(re.compile("I have read and understood")).check()
-    page.get_by_label("Type your full name").fill("pat patient")
+    page.get_by_label(re.compile("^Type your name")).fill("pat patient")
     page.get_by_role("button", name="Confirm").click()
     page.get_by_text("Your acknowledgment is recorded").wait_for()
 
     page.get_by_role("link", name="My modules").first.click()
-    card = page.locator(".card", has_text="Driving and machinery")
+    card = page.locator("li.card", has_text="Driving and machinery")
     assert card.locator(".badge").inner_text() == "Completed"
     assert Assignment.objects.get(patient=setup.pat).completed_at is not None
 
@@ -99,7 +99,7 @@ def test_a_patient_reads_the_everyday_safety_module_on_a_phone(new_page):
     clinic_with_a_patient(modules=("everyday-safety",))
     page = new_page(viewport=PHONE)
     sign_in(page, "pat@example.org", PASSWORD)
-    page.get_by_role("link", name=re.compile("Everyday safety")).first.click()
+    page.get_by_role("link", name="Start: Everyday safety").first.click()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], (
         "the reader scrolls sideways"
     )
@@ -137,13 +137,13 @@ def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv
     )
     patient = new_page(viewport=PHONE)
     sign_in(patient, "pat@example.org", PASSWORD)
-    patient.get_by_role("link", name="Driving and machinery").click()
-    patient.get_by_role("link", name="Take the quiz").click()
+    patient.get_by_role("link", name="Start: Driving and machinery").first.click()
+    patient.get_by_role("link", name="Take the quiz").first.click()
     answer_quiz(patient, right=4)
     patient.get_by_text("You passed").wait_for()
     patient.get_by_role("link", name="Confirm I read it").first.click()
     patient.get_by_label(re.compile("I have read and understood")).check()
-    patient.get_by_label("Type your full name").fill("Pat Patient")
+    patient.get_by_label(re.compile("^Type your name")).fill("Pat Patient")
     patient.get_by_role("button", name="Confirm").click()
 
     clinician = new_page()
@@ -196,20 +196,20 @@ def test_an_editor_approves_a_material_change_and_the_patient_acknowledges_it_ag
 
     patient = new_page(viewport=PHONE)
     sign_in(patient, "pat@example.org", PASSWORD)
-    card = patient.locator(".card", has_text="Driving and machinery")
+    card = patient.locator("li.card", has_text="Driving and machinery")
     assert card.locator(".badge").inner_text() == "Updated: please review"
-    card.get_by_role("link", name="Driving and machinery").click()
+    card.get_by_role("link", name="Review: Driving and machinery").click()
     patient.get_by_role("heading", name="What changed").wait_for()
     patient.get_by_text("We made the alcohol rule clearer.").wait_for()
     patient.get_by_text("Reviewed by Dana Reviewer, PharmD").wait_for()
     patient.get_by_role("link", name="confirm that you read it").click()
     patient.get_by_label(re.compile("I have read and understood")).check()
-    patient.get_by_label("Type your full name").fill("Pat Patient")
+    patient.get_by_label(re.compile("^Type your name")).fill("Pat Patient")
     patient.get_by_role("button", name="Confirm").click()
     patient.get_by_text("Your acknowledgment is recorded").wait_for()
     patient.get_by_role("link", name="My modules").first.click()
     assert (
-        patient.locator(".card", has_text="Driving and machinery").locator(".badge").inner_text()
+        patient.locator("li.card", has_text="Driving and machinery").locator(".badge").inner_text()
         == "Completed"
     )
 
@@ -292,9 +292,9 @@ def test_bad_input_through_the_real_pages_gets_clear_messages(new_page):
 
     page.goto(f"/modules/{assignment.code}/acknowledge/")
     page.get_by_label(re.compile("I have read and understood")).check()
-    page.get_by_label("Type your full name").fill("Somebody Else")
+    page.get_by_label(re.compile("^Type your name")).fill("Somebody Else")
     page.get_by_role("button", name="Confirm").click()
-    page.get_by_text("Type your full name exactly as it is on your account").wait_for()
+    page.get_by_text("This is not the name on your account. Type Pat Patient").wait_for()
 
     invited = new_page(viewport=PHONE)
     new_page.expect_console_error("status of 410")
@@ -332,3 +332,75 @@ def test_script_payloads_in_names_and_notes_never_run_in_the_browser(new_page):
         page.wait_for_load_state("networkidle")
         assert page.get_by_text("<script>alert('x')</script>", exact=False).count() > 0
     assert dialogs == []
+
+
+def top_step(page, name):
+    """The next-step button at the top of the page: on the first screen of a phone."""
+    page.evaluate("window.scrollTo(0, 0)")
+    button = page.locator(".next-step").get_by_role("link", name=name)
+    box = button.bounding_box()
+    assert box and box["y"] + box["height"] <= PHONE["height"], f"{name!r} is below the first screen"
+    return button
+
+
+def test_a_patient_follows_the_next_step_buttons_through_two_modules_asks_and_keeps_a_receipt(new_page):
+    setup = clinic_with_a_patient(modules=("driving-and-machinery", "sleep-medicines"))
+    visit = VisitFactory(
+        patient=setup.pat,
+        clinician=setup.alice,
+        in_days=2,
+        assignments=Assignment.objects.filter(patient=setup.pat),
+    )
+    page = new_page(viewport=PHONE)
+    sign_in(page, "pat@example.org", PASSWORD)
+    page.get_by_text("0 of 2 done").wait_for()
+    receipt_text = ""
+    for round_ in (1, 2):
+        title = page.locator(".next-step strong").first.inner_text()
+        top_step(page, f"Start: {title}").click()
+        page.get_by_role("heading", name=title, level=1).wait_for()
+        if round_ == 1:
+            # A question while reading, from the first section's own form.
+            page.locator("summary", has_text="Ask at my visit").first.click()
+            page.locator("details[open] textarea").fill("Can I drive the morning after a dose?")
+            page.locator("details[open]").get_by_role("button", name="Save my question").click()
+            page.get_by_text("Your question is saved for your visit").wait_for()
+        top_step(page, "Take the quiz").click()
+        answer_quiz(page)
+        page.get_by_text("You passed").wait_for()
+        top_step(page, "Confirm you read it").click()
+        page.get_by_label(re.compile("I have read and understood")).check()
+        page.get_by_label(re.compile("^Type your name: Pat Patient")).fill("pat patient")
+        page.get_by_role("button", name="Confirm").click()
+        page.get_by_text("Your acknowledgment is recorded").wait_for()
+        if round_ == 1:
+            page.get_by_text(re.compile(r"^You finished this module\. Next: ")).wait_for()
+            with page.expect_download() as receipt:
+                page.get_by_role("link", name="Download your receipt (PDF)").click()
+            receipt_text = " ".join(p.extract_text() for p in PdfReader(receipt.value.path()).pages)
+            first = Assignment.objects.get(patient=setup.pat, module__title=title)
+        else:
+            page.get_by_role("heading", name="All done for now").wait_for()
+        top_step(page, "Back to my modules").click()
+    page.get_by_role("heading", name="All done for now").wait_for()
+    page.get_by_text("2 of 2 done").wait_for()
+
+    # The receipt: the name as typed, the version, the hash of the text as read.
+    acknowledgment = first.acknowledgments.select_related("receipt", "version").get()
+    assert "pat patient" in receipt_text
+    assert re.search(rf"Version\s+{acknowledgment.version.number}\b", receipt_text)
+    assert acknowledgment.receipt.text_sha256 in re.sub(r"\s", "", receipt_text)
+    code = re.search(r"\b[0-9A-Z]{5}-[0-9A-Z]{5}\b", receipt_text).group(0)
+
+    clinician = new_page()
+    sign_in(clinician, "alice@example.org", PASSWORD)
+    clinician.goto(f"/visits/{visit.code}/")
+    agenda = clinician.locator(
+        "section", has=clinician.get_by_role("heading", name=re.compile("questions for the visit"))
+    )
+    agenda.get_by_text("Can I drive the morning after a dose?").wait_for()
+    clinician.get_by_role("link", name="Check a receipt").click()
+    clinician.get_by_label("Verification code").fill(code)
+    clinician.get_by_role("button", name="Check the receipt").click()
+    clinician.get_by_text("The receipt matches the record").wait_for()
+    clinician.get_by_text("pat patient", exact=True).wait_for()

@@ -20,10 +20,58 @@ class MyModulesTests(EducationTestCase):
         self.assertContains(response, self.sleep.title)
         self.assertNotContains(response, self.driving.title)
 
-    def test_newest_due_date_comes_first(self):
+    def listed(self, response):
+        modules = response.context["modules"]
+        return [a.module.slug for a in modules.to_do], [a.module.slug for a in modules.done]
+
+    def test_soonest_due_comes_first_so_overdue_ones_lead_and_done_ones_come_last(self):
+        breathing = Module.objects.get(slug="breathing-and-interactions")
         later = self.assign(self.pat, self.driving, due_date=self.in_a_week + datetime.timedelta(days=7))
+        self.assign(self.pat, breathing, due_date=datetime.date(2020, 1, 1))
+        done = self.assign(self.pat, Module.objects.get(slug="stopping-safely"))
+        Assignment.objects.filter(pk=done.pk).update(completed_at=timezone.now())
         response = self.client.get(reverse("education:my_modules"))
-        self.assertEqual([a.pk for a in response.context["assignments"]], [later.pk, self.assignment.pk])
+        self.assertEqual(
+            self.listed(response),
+            (["breathing-and-interactions", "sleep-medicines", later.module.slug], ["stopping-safely"]),
+        )
+        self.assertContains(response, "1 of 4 done")
+        self.assertContains(response, '<progress class="modules-done mb-3" value="1" max="4"', html=False)
+        # The top of the page names the overdue module and starts it.
+        top = response.content.decode().split('aria-label="Your next step"', 1)[1].split("</section>", 1)[0]
+        self.assertIn(escape(breathing.title), top)
+        self.assertIn("Overdue", top)
+
+    def test_each_card_has_one_button_named_for_the_next_step(self):
+        breathing = self.assign(self.pat, Module.objects.get(slug="breathing-and-interactions"))
+        stopping = self.assign(self.pat, Module.objects.get(slug="stopping-safely"))
+        driving = self.assign(self.pat, self.driving)
+        Assignment.objects.filter(pk=breathing.pk).update(opened_at=timezone.now())
+        self.pass_quiz(stopping)  # passed, not confirmed
+        self.client.post(self.url("quiz", driving), self.answers(driving, right=0))  # tried, not passed
+        response = self.client.get(reverse("education:my_modules"))
+        steps = {a.module.slug: a.step for a in response.context["modules"].to_do}
+        self.assertEqual(
+            steps,
+            {
+                "sleep-medicines": "Start",
+                "breathing-and-interactions": "Continue",
+                "stopping-safely": "Confirm",
+                "driving-and-machinery": "Take the quiz",
+            },
+        )
+        self.assertContains(response, f'href="{self.url("acknowledge", stopping)}">Confirm<', html=False)
+        self.assertContains(response, f'href="{self.url("quiz", driving)}">Take the quiz<', html=False)
+        self.assertContains(response, f'href="{self.url("reader")}">Start<', html=False)
+
+    def test_completed_ones_are_collapsed_under_done_with_a_review_button(self):
+        self.pass_quiz()
+        self.acknowledge()
+        response = self.client.get(reverse("education:my_modules"))
+        self.assertEqual(self.listed(response), ([], ["sleep-medicines"]))
+        self.assertContains(response, "All done for now")
+        self.assertContains(response, "Done (1)")
+        self.assertContains(response, f'href="{self.url("reader")}">Review<', html=False)
 
     def test_it_shows_new_in_progress_overdue_and_completed(self):
         breathing = Module.objects.get(slug="breathing-and-interactions")
@@ -34,7 +82,8 @@ class MyModulesTests(EducationTestCase):
         done = self.assign(self.pat, stopping)
         Assignment.objects.filter(pk=done.pk).update(completed_at=timezone.now())
         response = self.client.get(reverse("education:my_modules"))
-        statuses = {a.module.slug: a.status for a in response.context["assignments"]}
+        modules = response.context["modules"]
+        statuses = {a.module.slug: a.status for a in [*modules.to_do, *modules.done]}
         self.assertEqual(
             statuses,
             {
@@ -52,16 +101,19 @@ class MyModulesTests(EducationTestCase):
         self.assertNotContains(self.client.get(reverse("education:my_modules")), self.sleep.title)
 
     def test_its_query_count_does_not_grow_with_the_number_of_assignments(self):
-        # 1 session, 2 user with their clinic (for today's date), 3 assignments with module
-        # and version
+        self.client.get(reverse("education:my_modules"))  # reads each version's floors once per process
+        # 1 session, 2 user with their clinic (for today's date), 3 assignments with module,
+        # version and what decides each next step (attempts, passes, acknowledgments)
         with self.assertNumQueries(3):
             self.client.get(reverse("education:my_modules"))
         for module in Module.objects.exclude(pk=self.sleep.pk):
             self.assign(self.pat, module)
+            self.client.get(reverse("education:my_modules"))  # the new module's floors
+        self.pass_quiz()
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(reverse("education:my_modules"))
         self.assertEqual(len(queries), 3)
-        self.assertEqual(len(response.context["assignments"]), Module.objects.count())
+        self.assertEqual(response.context["modules"].total, Module.objects.count())
 
     def test_a_clinician_gets_a_404(self):
         self.sign_in(self.alice)
@@ -250,19 +302,68 @@ class AcknowledgmentTests(EducationTestCase):
         version = self.sleep.current_version
         self.assertEqual((ack.version, ack.content_hash), (version, version.content_hash))
         self.assertIn("I have read and understood this information", ack.statement)
+        # Exactly what was typed, spaces and case included.
         self.assertEqual(
             (ack.typed_name, ack.ip_address, ack.user_agent),
-            ("pat PATIENT", "203.0.113.9", "TestBrowser/1.0"),
+            ("  pat   PATIENT ", "203.0.113.9", "TestBrowser/1.0"),
         )
+
+    def test_the_page_shows_the_name_to_type(self):
+        self.assertContains(self.client.get(self.url("acknowledge")), "Type your name: Pat Patient")
 
     def test_a_name_that_does_not_match_is_refused(self):
         response = self.acknowledge(name="Someone Else")
-        self.assertContains(response, "Type your full name exactly as it is on your account")
+        self.assertContains(
+            response, "This is not the name on your account. Type Pat Patient", status_code=400
+        )
         self.assertFalse(Acknowledgment.objects.exists())
+
+    def test_a_blank_name_is_refused(self):
+        response = self.acknowledge(name="   ")
+        self.assertContains(response, "Type your name to confirm.", status_code=400)
+        self.assertFalse(Acknowledgment.objects.exists())
+
+    def test_accents_hyphens_apostrophes_and_spaces_do_not_matter(self):
+        for account_name, typed in (
+            ("José García", "jose garcia"),
+            ("Mary-Ann O’Brien", "Mary Ann OBrien"),
+            ("Zoë d'Arcy-Núñez", "  ZOE DARCY NUNEZ "),
+        ):
+            with self.subTest(account_name):
+                patient = PatientFactory(clinic=self.riverside, full_name=account_name)
+                assignment = self.assign(patient, self.sleep)
+                self.sign_in(patient)
+                response = self.acknowledge(assignment=assignment, name=typed)
+                self.assertRedirects(response, self.url("acknowledge", assignment))
+                self.assertEqual(Acknowledgment.objects.get(assignment=assignment).typed_name, typed)
+
+    def test_letters_still_matter(self):
+        patient = PatientFactory(clinic=self.riverside, full_name="José García")
+        assignment = self.assign(patient, self.sleep)
+        self.sign_in(patient)
+        self.assertEqual(self.acknowledge(assignment=assignment, name="Josh Garcia").status_code, 400)
+        self.assertFalse(Acknowledgment.objects.filter(assignment=assignment).exists())
+
+    def test_after_confirming_the_page_offers_the_receipt_and_the_next_step(self):
+        self.pass_quiz()
+        later = self.assign(self.pat, self.driving, due_date=self.in_a_week + datetime.timedelta(days=3))
+        response = self.acknowledge()
+        self.assertRedirects(response, self.url("acknowledge"))
+        page = self.client.get(self.url("acknowledge"))
+        ack = Acknowledgment.objects.get()
+        self.assertContains(page, reverse("education:receipt", args=[ack.code]))
+        self.assertContains(page, f"Next: <strong>{later.module.title}</strong>", html=False)
+        self.assertContains(page, "Back to my modules")
+        self.assertNotContains(page, "All done for now")
+
+    def test_after_the_last_module_it_says_all_done_for_now(self):
+        self.pass_quiz()
+        self.acknowledge()
+        self.assertContains(self.client.get(self.url("acknowledge")), "All done for now")
 
     def test_the_statement_must_be_ticked(self):
         response = self.client.post(self.url("acknowledge"), {"typed_name": "Pat Patient"})
-        self.assertContains(response, "Tick the box to confirm the statement")
+        self.assertContains(response, "Tick the box to confirm the statement", status_code=400)
         self.assertFalse(Acknowledgment.objects.exists())
 
     def test_acknowledging_twice_keeps_one_record(self):

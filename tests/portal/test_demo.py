@@ -51,6 +51,8 @@ class DemoPatientTests(TestCase):
         self.assertFalse(attempt.passed)
         self.assertGreater(attempt.correct_count, 0)  # a near miss, not a blank page
         self.assertFalse(started.acknowledgments.exists())
+        # and a question for the visit, which the clinician sees on the patient's page
+        self.assertEqual(list(started.questions.open().values_list("section", flat=True)), [""])
 
     def test_the_progress_row_equals_a_rebuild_from_the_records(self):
         seed()
@@ -80,6 +82,7 @@ class DemoPatientTests(TestCase):
         response = self.client.get(reverse("education:my_modules"))
         self.assertContains(response, "Completed")
         self.assertContains(response, "In progress")
+        self.assertContains(response, "1 of 7 done")
 
 
 class DemoClinicTests(TestCase):

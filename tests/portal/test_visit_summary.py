@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from pypdf import PdfReader
 
+from education import services as education_services
 from education.models import Module
 from portal import tasks
 from portal.models import ClinicFigures
@@ -158,19 +159,21 @@ class VisitSummaryQueryCountTests(VisitSummaryTestCase):
         # The versions that still count, and each version's questions and choices, are read
         # once per version in each process.
         self.client.get(self.summary_url())
-        # 1 session, 2 user, 3 the visit with patient, clinic and clinician, 4 the audit row,
-        # 5 the linked assignments with module, version and people, 6 the patient's attempts,
-        # 7 their acknowledgments, 8 the attempts' answers
-        with self.assertNumQueries(8):
+        # 1 session, 2 user, 3 the visit with patient, clinic and clinician, 4 the patient's
+        # open questions for the visit with their module, 5 the audit row, 6 the linked
+        # assignments with module, version and people, 7 the patient's attempts, 8 their
+        # acknowledgments, 9 the attempts' answers
+        with self.assertNumQueries(9):
             self.client.get(self.summary_url())
         for module in Module.objects.exclude(pk__in=[self.sleep.pk, self.breathing.pk]):
             assignment = self.assign(self.pat, module)
             self.visit.assignments.add(assignment)
             self.sign_in(self.pat)
             self.client.post(self.url("quiz", assignment), self.answers(assignment, right=1))
+            education_services.ask_question(assignment=assignment, section="", text="What if I miss one?")
         self.sign_in(self.alice)
         self.client.get(self.summary_url())
-        with self.assertNumQueries(8):
+        with self.assertNumQueries(9):
             response = self.client.get(self.summary_url())
         self.assertEqual(len(response.context["records"]), Module.objects.count())
 
