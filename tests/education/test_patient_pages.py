@@ -60,9 +60,14 @@ class MyModulesTests(EducationTestCase):
                 "driving-and-machinery": "Take the quiz",
             },
         )
-        self.assertContains(response, f'href="{self.url("acknowledge", stopping)}">Confirm<', html=False)
-        self.assertContains(response, f'href="{self.url("quiz", driving)}">Take the quiz<', html=False)
-        self.assertContains(response, f'href="{self.url("reader")}">Start<', html=False)
+        page = response.content.decode()
+        self.assertRegex(
+            page, rf'href="{self.url("acknowledge", stopping)}" aria-label="Confirm you read [^"]+">Confirm<'
+        )
+        self.assertRegex(
+            page, rf'href="{self.url("quiz", driving)}" aria-label="Take the quiz: [^"]+">Take the quiz<'
+        )
+        self.assertRegex(page, rf'href="{self.url("reader")}" aria-label="Start: [^"]+">Start<')
 
     def test_completed_ones_are_collapsed_under_done_with_a_review_button(self):
         self.pass_quiz()
@@ -71,7 +76,9 @@ class MyModulesTests(EducationTestCase):
         self.assertEqual(self.listed(response), ([], ["sleep-medicines"]))
         self.assertContains(response, "All done for now")
         self.assertContains(response, "Done (1)")
-        self.assertContains(response, f'href="{self.url("reader")}">Review<', html=False)
+        self.assertRegex(
+            response.content.decode(), rf'href="{self.url("reader")}" aria-label="Review: [^"]+">Review<'
+        )
 
     def test_it_shows_new_in_progress_overdue_and_completed(self):
         breathing = Module.objects.get(slug="breathing-and-interactions")
