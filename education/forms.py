@@ -67,10 +67,18 @@ class AcknowledgmentForm(forms.Form):
         return typed
 
 
+class TypedText(forms.CharField):
+    """Text from a textarea with its line breaks as one character each: browsers send them
+    as two, and count them as one against the box's maxlength."""
+
+    def to_python(self, value):
+        return super().to_python(value).replace("\r\n", "\n")
+
+
 class QuestionForm(forms.Form):
     """A question for the visit: the patient's own words, about a part of a module."""
 
-    text = forms.CharField(
+    text = TypedText(
         label="Your question",
         max_length=VisitQuestion.MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),

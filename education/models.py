@@ -3,6 +3,8 @@ import uuid
 
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Length
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from accounts.models import Clinic, User
@@ -481,6 +483,20 @@ class VisitQuestion(models.Model):
 
     class Meta:
         ordering = ["asked_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(answered_at__isnull=True),
+                name="question_withdrawn_or_answered_not_both",
+            ),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True, answered_by__isnull=True)
+                | Q(answered_at__isnull=False, answered_by__isnull=False),
+                name="question_answered_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("text"), 500), name="question_at_most_500_characters"
+            ),
+        ]
 
     def __str__(self):
         return f"Question {self.code}"

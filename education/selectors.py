@@ -175,13 +175,29 @@ def my_modules(patient, today: datetime.date) -> MyModules:
     """The patient's list on My modules (Assignment.objects.for_my_modules), compiled once
     per process: its status annotation took longer to build and compile than to run."""
     assignments = _my_modules(connection.alias).objects(patient=patient.pk, today=today)
+    past = _past_attempts(patient) if any(a.attempted for a in assignments) else {}
     for assignment in assignments:
         assignment.step = _step(assignment)
+        assignment.past_attempts = past.get(assignment.pk, [])
     done = [a for a in assignments if a.completed_at and not a.reacknowledge_since]
     to_do = [a for a in assignments if not (a.completed_at and not a.reacknowledge_since)]
     to_do.sort(key=lambda a: (a.due_date, a.assigned_at))
     done.sort(key=lambda a: a.completed_at, reverse=True)
     return MyModules(to_do=to_do, done=done)
+
+
+def _past_attempts(patient) -> dict[int, list[services.PastAttempt]]:
+    """Each assignment's quiz attempts, newest first, in one query for all of them."""
+    rows = (
+        QuizAttempt.objects.filter(assignment__patient=patient)
+        .order_by("-submitted_at", "-pk")
+        .values_list("assignment_id", "code", "submitted_at", "score", "passed")
+    )
+    past: dict[int, list[services.PastAttempt]] = {}
+    for assignment_id, code, submitted_at, score, passed in rows:
+        attempt = services.PastAttempt(code=code, submitted_at=submitted_at, score=score, passed=passed)
+        past.setdefault(assignment_id, []).append(attempt)
+    return past
 
 
 def _step(assignment: Assignment) -> str:

@@ -415,7 +415,14 @@ def name_key(name: str) -> str:
     "Mary-Ann"."""
     decomposed = unicodedata.normalize("NFKD", name)
     letters = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _NAME_PUNCTUATION.sub("", letters.casefold())
+    return _NAME_PUNCTUATION.sub("", letters.casefold().translate(_LETTERS_WITHOUT_ACCENT_MARKS))
+
+
+# Letters that Unicode does not split into a base letter and a mark, typed plain on an
+# English keyboard: "Søren Łukasz" is "Soren Lukasz".
+_LETTERS_WITHOUT_ACCENT_MARKS = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe"}
+)
 
 
 def names_match(typed: str, account_name: str) -> bool:

@@ -130,7 +130,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 5_100
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "login"
+# Signing out shows "You have signed out" with a link to sign in again.
+LOGOUT_REDIRECT_URL = None
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.UserWithClinicBackend",
@@ -198,11 +199,12 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Email: EMAIL_URL (smtp+tls://user:password@host:587) wins; else EMAIL_HOST and
-# friends; else, in development, portal/dev_email.py, so development never needs a mail
+# friends; else, with DEBUG on (development), portal/dev_email.py, so development never needs a mail
 # server: each email printed readably and kept in SENT_EMAILS_DIR, which staff read on the
 # "Sent emails" page. SENT_EMAILS_DIR is set only here, so it also says the development
 # backend was chosen: the page answers 404 without it (the test runner swaps EMAIL_BACKEND
-# for its outbox, and leaves this). Production without a mail server prints to the console.
+# for its outbox, and leaves this). Without DEBUG (production, or a staging server) and
+# without a mail server, emails print to the console and no page shows their links.
 SENT_EMAILS_DIR = None
 if env.str("EMAIL_URL", default=""):
     globals().update(env.email_url("EMAIL_URL"))
@@ -213,11 +215,11 @@ elif env.str("EMAIL_HOST", default=""):
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
-elif PRODUCTION:
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-else:
+elif DEBUG:
     EMAIL_BACKEND = "portal.dev_email.EmailBackend"
     SENT_EMAILS_DIR = BASE_DIR / "var" / "sent-emails"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clinic education portal <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

@@ -47,9 +47,10 @@ BEGIN
     IF NEW.code <> OLD.code OR NEW.assignment_id <> OLD.assignment_id OR NEW.text <> OLD.text
        OR NEW.section <> OLD.section OR NEW.section_title <> OLD.section_title
        OR NEW.asked_at <> OLD.asked_at
-       OR (OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at)
-       OR (OLD.answered_at IS NOT NULL AND (NEW.answered_at IS DISTINCT FROM OLD.answered_at
-           OR NEW.answered_by_id IS DISTINCT FROM OLD.answered_by_id)) THEN
+       OR ((OLD.withdrawn_at IS NOT NULL OR OLD.answered_at IS NOT NULL)
+           AND (NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at
+                OR NEW.answered_at IS DISTINCT FROM OLD.answered_at
+                OR NEW.answered_by_id IS DISTINCT FROM OLD.answered_by_id)) THEN
         RAISE EXCEPTION 'UPDATE on % may only withdraw or answer a question, once', TG_TABLE_NAME;
     END IF;
     RETURN NEW;

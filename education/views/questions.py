@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import patient_required
@@ -33,12 +34,19 @@ def ask(request, code):
             add_service_errors(form, error)
         else:
             messages.success(request, SAVED)
-            return redirect(_asked_from(assignment, form.cleaned_data["section"]))
+            return redirect(_asked_from(request, assignment, form.cleaned_data["section"]))
     context = {"assignment": assignment, "form": form}
     return render(request, "education/ask_question.html", context, status=400)
 
 
-def _asked_from(assignment, section: str) -> str:
+def _asked_from(request, assignment, section: str) -> str:
+    """Back where the question was asked: the page it names (the quiz result), or the
+    section of the reader."""
+    back = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return back
     url = reverse("education:reader", args=[assignment.code])
     return f"{url}#{section}" if section else url
 

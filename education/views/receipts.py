@@ -1,5 +1,7 @@
 """The patient's receipt for an acknowledgment, as a PDF."""
 
+from zoneinfo import ZoneInfo
+
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
@@ -20,7 +22,7 @@ def receipt(request, code):
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     # The file name says nothing about the module; the PDF is never cached.
-    acknowledged = found.acknowledgment.acknowledged_at
+    acknowledged = found.acknowledgment.acknowledged_at.astimezone(ZoneInfo(request.user.clinic.time_zone))
     response["Content-Disposition"] = f'attachment; filename="receipt-{acknowledged:%Y-%m-%d}.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -262,7 +262,11 @@ def _patient_page(request, patient, *, assign_form=None, visit_form=None, status
         context = {
             "patient": patient,
             "open_questions": [question for question in questions if question.is_open],
-            "answered_questions": [question for question in questions if not question.is_open][-10:],
+            "answered_questions": sorted(
+                (question for question in questions if question.answered_at),
+                key=lambda question: question.answered_at,
+                reverse=True,
+            )[:10],
             "invitation": patient.invitations.first(),
             "records": patient_records(patient.pk),
             "visits": patient.visits.select_related("clinician").order_by("-scheduled_at"),

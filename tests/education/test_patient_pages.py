@@ -117,10 +117,21 @@ class MyModulesTests(EducationTestCase):
             self.assign(self.pat, module)
             self.client.get(reverse("education:my_modules"))  # the new module's floors
         self.pass_quiz()
+        self.client.post(self.url("quiz"), self.answers(right=0))
+        # 4 the quiz attempts of all of them, for each card's past attempts (only once one
+        # was taken)
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(reverse("education:my_modules"))
-        self.assertEqual(len(queries), 3)
+        self.assertEqual(len(queries), 4)
         self.assertEqual(response.context["modules"].total, Module.objects.count())
+
+    def test_each_card_lists_its_past_attempts_linking_to_their_results(self):
+        self.client.post(self.url("quiz"), self.answers(right=0))
+        self.pass_quiz()
+        response = self.client.get(reverse("education:my_modules"))
+        self.assertContains(response, "Past quiz attempts (2)")
+        for attempt in QuizAttempt.objects.filter(assignment=self.assignment):
+            self.assertContains(response, reverse("education:quiz_result", args=[attempt.code]))
 
     def test_a_clinician_gets_a_404(self):
         self.sign_in(self.alice)
@@ -335,6 +346,7 @@ class AcknowledgmentTests(EducationTestCase):
             ("José García", "jose garcia"),
             ("Mary-Ann O’Brien", "Mary Ann OBrien"),
             ("Zoë d'Arcy-Núñez", "  ZOE DARCY NUNEZ "),
+            ("Søren Łukasz", "Soren Lukasz"),
         ):
             with self.subTest(account_name):
                 patient = PatientFactory(clinic=self.riverside, full_name=account_name)

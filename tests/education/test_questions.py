@@ -5,7 +5,7 @@ import datetime
 from io import BytesIO
 
 from django.core import mail
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -74,6 +74,19 @@ class AskingTests(EducationTestCase):
         self.assertContains(response, "Keep your question to 500 characters or fewer", status_code=400)
         self.assertContains(response, "Why Why Why", status_code=400)
         self.assertFalse(VisitQuestion.objects.exists())
+
+    def test_line_breaks_count_as_one_character_as_the_box_counts_them(self):
+        text = ("Line\r\n" * 100).strip()  # 499 characters in the box, 598 as sent
+        self.assertRedirects(self.ask(text=text), f"{self.url('reader')}#{self.section}")
+        self.assertEqual(len(VisitQuestion.objects.get().text), 499)
+
+    def test_asked_from_the_quiz_result_it_returns_to_the_result(self):
+        result = self.pass_quiz()["Location"]
+        response = self.client.post(
+            reverse("education:ask_question", args=[self.assignment.code]),
+            {"text": "Why was question 2 wrong?", "section": "", "next": result},
+        )
+        self.assertRedirects(response, result)
 
     def test_an_unknown_section_is_refused(self):
         response = self.ask(section="not-a-heading")
@@ -231,6 +244,11 @@ class AppendOnlyTests(EducationTestCase):
         with self.assertRaisesMessage(DatabaseError, "questions are kept"), transaction.atomic():
             VisitQuestion.objects.filter(pk=self.question.pk).delete()
 
-    def test_a_closed_question_cannot_be_reopened(self):
+    def test_a_closed_question_cannot_be_reopened_nor_closed_again_the_other_way(self):
         services.withdraw_question(question=self.question)
         self.refused(withdrawn_at=None)
+        self.refused(answered_at=timezone.now(), answered_by=self.alice)
+
+    def test_an_answer_needs_who_answered(self):
+        with self.assertRaises(IntegrityError), transaction.atomic():
+            VisitQuestion.objects.filter(pk=self.question.pk).update(answered_at=timezone.now())

@@ -89,11 +89,16 @@ class VerificationTests(EducationTestCase):
         self.assertFalse(AuditEvent.objects.filter(action=AuditEvent.Action.RECEIPT_VERIFIED).exists())
 
     def test_a_code_that_cannot_be_one_is_refused_with_what_it_should_look_like(self):
-        for typed in ("", "12345", "UUUUU-UUUUU", "ABCDE-FGHJK-MN"):
+        self.assertContains(
+            self.check(""), "Type the verification code printed on the receipt.", status_code=400
+        )
+        for typed in ("12345", "UUUUU-UUUUU", "ABCDE-FGHJK-MN"):
             with self.subTest(typed):
                 response = self.check(typed)
-                self.assertEqual(response.status_code, 400)
-                self.assertContains(response, "verification code", status_code=400)
+                self.assertContains(
+                    response, "A verification code has ten letters and digits", status_code=400
+                )
+        self.assertFalse(AuditEvent.objects.filter(action=AuditEvent.Action.RECEIPT_VERIFIED).exists())
 
     def test_a_printed_hash_that_is_not_one_is_refused(self):
         response = self.check(self.receipt.verification_code, printed_hash="z" * 64)

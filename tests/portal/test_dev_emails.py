@@ -124,6 +124,14 @@ class SettingsTests(SimpleTestCase):
         self.assertEqual(backend, "portal.dev_email.EmailBackend")
         self.assertTrue(folder.endswith("var/sent-emails"))
 
+    def test_a_server_without_debug_prints_emails_and_keeps_no_page_of_their_links(self):
+        # A staging server left in development mode but without DEBUG: reset and invitation
+        # links must not be readable by every clinician.
+        self.assertEqual(
+            self.backend(EMAIL_URL="", EMAIL_HOST="", DEBUG="false"),
+            ["django.core.mail.backends.console.EmailBackend", "None"],
+        )
+
     def test_development_with_a_mail_server_sends_through_it_and_has_no_page(self):
         self.assertEqual(
             self.backend(EMAIL_URL="smtp://mail.example.org:25"),
