@@ -1,17 +1,21 @@
 """Every page of both roles, and the public ones, checked with axe-core against WCAG 2.1
 A and AA: no violation of impact serious or critical."""
 
+import contextlib
 import datetime
+import io
 
 from axe_playwright_python.sync_playwright import Axe
 from django.core import mail
+from django.core.mail import EmailMessage
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Invitation
 from education import services as education_services
 from education.models import Assignment
-from portal import reminders
+from portal import dev_email, reminders
 from tests.e2e.conftest import PHONE, sign_in
 from tests.e2e.data import (
     ALL_MODULES,
@@ -146,11 +150,20 @@ def test_patient_pages_have_no_serious_accessibility_violations(new_page):
         form.get_by_role("button", name="Save my question").click()
         page.get_by_role("heading", name="Ask at my visit").wait_for()
 
+    def signed_out(page):
+        page.goto("/modules/")
+        menu = page.get_by_role("button", name="Show menu")
+        if menu.is_visible():
+            menu.click()
+        page.get_by_role("button", name="Sign out").click()
+        page.get_by_role("heading", name="You have signed out").wait_for()
+
     new_pages = [
         reader_with_a_question_form_open,
         question_too_long,
         "/questions/",
         f"/modules/{done.code}/acknowledge/",
+        signed_out,  # last: it ends the session
     ]
     assert check(page, new_pages) == {}
     desktop = new_page()
@@ -158,7 +171,12 @@ def test_patient_pages_have_no_serious_accessibility_violations(new_page):
     assert check(desktop, ["/modules/", f"/modules/{assignment.code}/", *new_pages]) == {}
 
 
-def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
+def test_clinician_pages_have_no_serious_accessibility_violations(new_page, tmp_path):
+    with contextlib.ExitStack() as stack:
+        check_clinician_pages(new_page, tmp_path, stack)
+
+
+def check_clinician_pages(new_page, tmp_path, stack):
     setup = clinic_with_a_patient()
     visit = VisitFactory(
         patient=setup.pat,
@@ -169,6 +187,16 @@ def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
     assignment = Assignment.objects.get(patient=setup.pat)
     education_services.ask_question(assignment=assignment, section="", text="Is <b>this</b> safe with tea?")
     receipt = complete(assignment, "Pat Patient").receipt
+    # The Sent emails page with an email on it, its link drawn on the page (not the
+    # checkout's own var/sent-emails).
+    emails = tmp_path / "sent-emails"
+    stack.enter_context(override_settings(SENT_EMAILS_DIR=emails))
+    reset = EmailMessage(
+        "Reset your password",
+        "Set a new one: http://127.0.0.1:8000/accounts/reset/x/",
+        to=["pat@example.org"],
+    )
+    dev_email.EmailBackend(stream=io.StringIO()).send_messages([reset])
     new_page.expect_console_error("status of 400")  # forms shown again with their errors
     page = new_page()
     sign_in(page, "alice@example.org", PASSWORD)
@@ -203,7 +231,12 @@ def test_clinician_pages_have_no_serious_accessibility_violations(new_page):
         page.get_by_role("button", name="Check the receipt").click()
         page.get_by_text("No receipt in your clinics has this code").wait_for()
 
-    new_pages = [f"/visits/{visit.code}/", f"/patients/{setup.pat.code}/", "/receipts/verify/"]
+    new_pages = [
+        f"/visits/{visit.code}/",
+        f"/patients/{setup.pat.code}/",
+        "/receipts/verify/",
+        "/dev/emails/",
+    ]
     new_pages += [receipt_checked, receipt_not_found]
     assert check(page, new_pages) == {}
     phone = new_page(viewport=PHONE)
