@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.models import Clinic, User
 
@@ -39,6 +40,15 @@ def add_service_errors(form, error):
             form.add_error(field if field in form.fields else None, field_errors)
     else:
         form.add_error(None, error)
+
+
+def posted_next(request) -> str | None:
+    """The page a form asked to return to (its "next" field), if it is on this site."""
+    back = request.POST.get("next", "")
+    on_this_site = url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return back if on_this_site else None
 
 
 def posted_data(request):

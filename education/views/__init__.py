@@ -1,6 +1,9 @@
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import patient_required
@@ -31,15 +34,23 @@ def reader(request, code):
         "progress": progress,
         "step": services.next_step_of(assignment, progress),
         "sections": _sections(assignment.module.current_version),
+        # One address for every section's "Ask at my visit", reversed once per page.
+        "ask_url": reverse("education:ask_question", args=[assignment.code]),
     }
     return render(request, "education/reader.html", context)
 
 
-def _sections(version) -> list[tuple[str, str, str]]:
+def _sections(version) -> tuple[tuple[str, str, str], ...]:
     """The body cut into its sections, (anchor, heading, html), so that each can end with
     its own "Ask at my visit"."""
-    titles = version.sections
-    return [(anchor, titles.get(anchor, ""), html) for anchor, html in split_sections(version.body_html)]
+    return _cut_body(version.pk, version.content_hash, version.body_html, tuple(version.sections.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _cut_body(version_id, content_hash, body_html, headings) -> tuple[tuple[str, str, str], ...]:
+    """Once per published version in each process: a version's text never changes."""
+    titles = dict(headings)
+    return tuple((anchor, titles.get(anchor, ""), html) for anchor, html in split_sections(body_html))
 
 
 @patient_required

@@ -5,11 +5,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import patient_required
-from accounts.forms import add_service_errors
+from accounts.forms import add_service_errors, posted_next
 from education import services
 from education.access import get_assignment_for_patient, get_question_for_patient
 from education.forms import QuestionForm
@@ -42,10 +41,8 @@ def ask(request, code):
 def _asked_from(request, assignment, section: str) -> str:
     """Back where the question was asked: the page it names (the quiz result), or the
     section of the reader."""
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+    back = posted_next(request)
+    if back:
         return back
     url = reverse("education:reader", args=[assignment.code])
     return f"{url}#{section}" if section else url

@@ -3,10 +3,11 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.access import clinician_required
+from accounts.forms import posted_next
 from education import services as education_services
 from education.access import get_question_for_clinician
 from portal import audit
@@ -27,9 +28,4 @@ def question_answered(request, code):
     else:
         audit.record(AuditEvent.Action.QUESTION_ANSWERED, request=request, patient=patient)
         messages.success(request, "The question is marked answered.")
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(back)
-    return redirect("portal:patient_detail", code=patient.code)
+    return redirect(posted_next(request) or reverse("portal:patient_detail", args=[patient.code]))
