@@ -133,6 +133,33 @@ class MyModulesTests(EducationTestCase):
         for attempt in QuizAttempt.objects.filter(assignment=self.assignment):
             self.assertContains(response, reverse("education:quiz_result", args=[attempt.code]))
 
+    def test_past_attempts_show_the_clinics_local_time(self):
+        self.pass_quiz()
+        self.pat.clinic.time_zone = "America/Chicago"
+        self.pat.clinic.save(update_fields=["time_zone"])
+        noon_utc = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+        QuizAttempt.objects.filter(assignment=self.assignment).update(submitted_at=noon_utc)
+        response = self.client.get(reverse("education:my_modules"))
+        self.assertContains(response, "1 March 2026, 06:00</a>: ")
+
+    def test_an_updated_module_says_so_and_leads_to_reviewing_it(self):
+        self.pass_quiz()
+        self.acknowledge()
+        Assignment.objects.filter(pk=self.assignment.pk).update(reacknowledge_since=timezone.now())
+        response = self.client.get(reverse("education:my_modules"))
+        self.assertEqual(self.listed(response), (["sleep-medicines"], []))
+        self.assertContains(response, '<span class="badge text-bg-warning">Updated: please review</span>')
+        review = f'href="{self.url("reader")}" aria-label="Review: {escape(self.sleep.title)}"'
+        self.assertContains(response, f'<a class="btn btn-primary" {review}>')
+
+    def test_a_title_is_shown_as_text_on_the_button_and_the_attempts(self):
+        Module.objects.filter(pk=self.sleep.pk).update(title='Sleep <b>"now"</b>')
+        self.client.post(self.url("quiz"), self.answers(right=0))
+        page = self.client.get(reverse("education:my_modules")).content.decode()
+        self.assertIn('aria-label="Take the quiz: Sleep &lt;b&gt;&quot;now&quot;&lt;/b&gt;"', page)
+        self.assertIn("for Sleep &lt;b&gt;&quot;now&quot;&lt;/b&gt;</span>", page)
+        self.assertNotIn("<b>", page)
+
     def test_a_clinician_gets_a_404(self):
         self.sign_in(self.alice)
         self.assertEqual(self.client.get(reverse("education:my_modules")).status_code, 404)
