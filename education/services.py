@@ -574,10 +574,8 @@ def progress(assignment: Assignment) -> Progress:
     One query of three subqueries over the counting floors took Django longer to compile
     than both of these take to run (cProfile of the reader: half of the view)."""
     floors = counting_floors_of(assignment.module)
-    acknowledgments = assignment.acknowledgments.values_list("acknowledged_at", "version__number")
-    attempts = list(
-        assignment.attempts.values_list("score", "passed", "version__number", "code", "submitted_at")
-    )
+    acknowledgments = _acknowledgments_of(connection.alias).rows(assignment=assignment.pk)
+    attempts = _attempts_of(connection.alias).rows(assignment=assignment.pk)
     return Progress(
         acknowledged_at=next(
             (at for at, number in acknowledgments if number >= floors["acknowledgment"]), None
@@ -591,6 +589,25 @@ def progress(assignment: Assignment) -> Progress:
             for score, passed, _, code, at in attempts
         ),
     )
+
+
+@functools.cache
+def _acknowledgments_of(alias: str) -> compiled.CompiledRows:
+    """An assignment's acknowledgments, newest first, compiled once per process: on the
+    reader, building and compiling progress()'s two queries took longer than running them."""
+    rows = Acknowledgment.objects.filter(assignment=compiled.AN_ID).values_list(
+        "acknowledged_at", "version__number"
+    )
+    return compiled.CompiledRows.of(rows, alias, assignment=compiled.AN_ID)
+
+
+@functools.cache
+def _attempts_of(alias: str) -> compiled.CompiledRows:
+    """An assignment's quiz attempts, newest first, compiled once per process."""
+    rows = QuizAttempt.objects.filter(assignment=compiled.AN_ID).values_list(
+        "score", "passed", "version__number", "code", "submitted_at"
+    )
+    return compiled.CompiledRows.of(rows, alias, assignment=compiled.AN_ID)
 
 
 # The patient's next step -----------------------------------------------------------------

@@ -1,9 +1,9 @@
-"""The parts of a card on My modules, drawn in Python.
+"""Parts of the patient's pages that repeat, drawn in Python.
 
-As included templates, the badge, the step button and the past attempts were half of the
-page's rendering (eight modules, in-process timing on the bench database): each include
-and each chain of comparisons ran once per card. The only text in them that is not ours,
-the module's title, is escaped as the template's autoescape would."""
+As included templates, a My modules card's badge, step button and past attempts were half
+of that page's rendering (eight modules, in-process timing on the bench database): each
+include and each chain of comparisons ran once per card. Text that is not fixed here (a
+module's title, a section's) is escaped as the template's autoescape would."""
 
 import zoneinfo
 
@@ -81,4 +81,31 @@ def past_attempts(context, assignment) -> str:
         f'<ul class="list-unstyled mt-1 mb-0">{items}</ul></details>'
     )
     # Reviewed: the title is escaped; the rest are numbers, dates, UUIDs and our own URLs.
+    return mark_safe(markup)  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag(takes_context=True)
+def ask_here(context, ask_url: str, anchor: str = "", title: str = "", back: str = "") -> str:
+    """ "Ask at my visit" for one part of a module (its anchor and title), or for the module
+    as a whole (no anchor); `back` is where saving returns to. Drawn in Python: the reader
+    shows one after each of a module's sections, and as an included template they were a
+    third of the reader's rendering. The page's one CSRF token (the template context's,
+    masked once) serves every form: get_token() masks a new one per call, 0.1 ms each."""
+    field = f"ask-{escape(anchor or 'module')}"
+    about = f'<span class="visually-hidden"> about “{escape(title)}”</span>' if title else ""
+    back_field = f'<input type="hidden" name="next" value="{escape(back)}">' if back else ""
+    markup = (
+        f'<details class="ask-at-visit no-print mb-4"><summary>Ask at my visit{about}</summary>'
+        f'<form method="post" action="{escape(ask_url)}" class="mt-2">'
+        f'<input type="hidden" name="csrfmiddlewaretoken" value="{context["csrf_token"]}">'
+        f'<input type="hidden" name="section" value="{escape(anchor)}">{back_field}'
+        f'<label class="form-label" for="{field}">Your question{" about this part" if title else ""}</label>'
+        f'<textarea class="form-control" id="{field}" name="text" rows="3" maxlength="500" required'
+        f' aria-describedby="{field}-help"></textarea>'
+        f'<div class="form-text" id="{field}-help">Up to 500 characters. Your care team sees it before'
+        " your visit, not in any email.</div>"
+        '<button class="btn btn-outline-primary btn-sm mt-2" type="submit">Save my question</button>'
+        "</form></details>"
+    )
+    # Reviewed: every value that is not fixed text is escaped.
     return mark_safe(markup)  # noqa: S308  # nosec B308 B703
