@@ -16,6 +16,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connections
+from django.db.models import Lookup
 from django.db.models.query import get_related_populators
 from django.db.models.sql.subqueries import UpdateQuery
 
@@ -25,6 +26,26 @@ from django.db.models.sql.subqueries import UpdateQuery
 AN_ID = -20261122
 NOW = datetime.datetime(1901, 1, 1, tzinfo=datetime.UTC)
 TODAY = datetime.date(1901, 1, 2)
+
+
+class AnyOf(Lookup):
+    """`field IN (ids)` with the ids as one parameter: `= ANY(%s)`, an array, on PostgreSQL.
+    psycopg 3 keeps the parsed form of a statement of at most 50 parameters only: a page of
+    50 ids and the day's two values were parsed again on every call (0.5 ms of the
+    dashboard). SQLite, without arrays, gets one placeholder per id.
+
+        User.objects.filter(AnyOf(F("pk"), ids))
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        ids = list(self.rhs)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, ids]
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*lhs_params, *ids]
 
 
 @dataclass(frozen=True)
@@ -61,12 +82,19 @@ class _Compiled:
         connection = connections[self.alias]
         params = list(self.params)  # a copy: the compiled tuple is shared by every call
         for name, value in values.items():
+            if self._is_array(name):  # AnyOf on PostgreSQL: the ids as one array
+                params[self.slots[name][0]] = list(value)
+                continue
             elements = value if isinstance(value, tuple) else [value] * len(self.slots[name])
             if len(elements) != len(self.slots[name]):
                 raise ValueError(f"{name}: {len(self.slots[name])} values expected, {len(elements)} given")
             for position, element in zip(self.slots[name], elements, strict=True):
                 params[position] = _like(self.params[position], _adapted(connection, element))
         return params
+
+    def _is_array(self, name) -> bool:
+        positions = self.slots[name]
+        return len(positions) == 1 and isinstance(self.params[positions[0]], list)
 
 
 @dataclass(frozen=True)

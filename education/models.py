@@ -13,11 +13,10 @@ REVIEW_DUE_AFTER = datetime.timedelta(days=365)
 
 
 class ModuleQuerySet(models.QuerySet):
-    def library_key(self) -> str:
-        """Which modules exist and which version each shows (one small query): what markup
-        listing the library's titles and sign-offs depends on, to cache it under."""
-        library = self.order_by("pk").values_list("pk", "current_version_id")
-        return ",".join(f"{pk}-{version}" for pk, version in library)
+    def library_versions(self):
+        """Which modules exist and which version each shows: what markup listing the
+        library's titles and sign-offs depends on (portal.selectors.library_key)."""
+        return self.order_by("pk").values_list("pk", "current_version_id")
 
 
 class Module(models.Model):

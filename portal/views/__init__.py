@@ -24,7 +24,7 @@ from accounts.forms import InvitePatientForm, add_service_errors, posted_data
 from accounts.models import Clinic, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
-from education.models import Module, VisitQuestion
+from education.models import VisitQuestion
 from education.selectors import patient_records, visit_records
 from portal import audit, reminders, selectors, services
 from portal.access import (
@@ -184,7 +184,7 @@ def _bulk_form_key() -> str:
     """What the bulk-assign form's markup depends on: the library, and today (the default
     due date, content checks due). The markup is cached under it: crispy-forms drew it on
     every view, 31% of rendering."""
-    return f"{_default_due_date()}:{Module.objects.library_key()}"
+    return f"{_default_due_date()}:{selectors.library_key()}"
 
 
 @clinician_required
