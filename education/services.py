@@ -209,27 +209,61 @@ def assign_modules(
                 .filter(patient__in=[p.pk for p in patients], module__in=[m.pk for m in modules])
                 .values_list("patient_id", "module_id")
             )
-            # Ids, not objects: assigned_by is often request.user, a lazy object whose every
-            # attribute access is indirect (1 s of 2.5 for 4,000 assignments).
-            new = [
-                Assignment(
-                    patient_id=patient.pk,
-                    module_id=module.pk,
-                    assigned_by_id=assigned_by.pk,
-                    due_date=due_date,
-                )
+            pairs = [
+                (patient.pk, module.pk)
                 for patient in patients
                 for module in modules
                 if (patient.pk, module.pk) not in already_open
             ]
-            Assignment.objects.bulk_create(new, batch_size=BULK_BATCH_SIZE)
-            patient_progress.refresh({assignment.patient_id for assignment in new})
+            # Ids, not objects: assigned_by is often request.user, a lazy object whose every
+            # attribute access is indirect (1 s of 2.5 for 4,000 assignments).
+            new = _insert_assignments(pairs, assigned_by_id=assigned_by.pk, due_date=due_date)
+            # New open assignments change how many a patient has and when the next is due.
+            patient_progress.refresh(
+                {assignment.patient_id for assignment in new}, only=("assigned_count", "next_due")
+            )
     except IntegrityError as error:
         raise ValidationError(
             "Someone assigned modules to these patients at the same moment. Please try again."
         ) from error
     skipped = [(p, m) for p in patients for m in modules if (p.pk, m.pk) in already_open]
     return AssignResult(created=new, skipped=skipped)
+
+
+def _insert_assignments(pairs, *, assigned_by_id: int, due_date: datetime.date) -> list[Assignment]:
+    """New assignments for (patient id, module id) pairs, in one INSERT on PostgreSQL. Through
+    bulk_create, preparing 4,000 model instances and their eleven values each took 0.7 s
+    of a 1,000-patient bulk assignment's 1.1 s; here PostgreSQL draws the codes and the
+    statement returns the rows, which become instances without a default computed."""
+    if connection.vendor != "postgresql":
+        new = [
+            Assignment(patient_id=patient, module_id=module, assigned_by_id=assigned_by_id, due_date=due_date)
+            for patient, module in pairs
+        ]
+        return Assignment.objects.bulk_create(new, batch_size=BULK_BATCH_SIZE)
+    patients, modules = ([pair[i] for pair in pairs] for i in (0, 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _insert_assignments_sql(), [assigned_by_id, timezone.now(), due_date, patients, modules]
+        )
+        rows = cursor.fetchall()
+    return [Assignment.from_db(connection.alias, None, row) for row in rows]
+
+
+@functools.cache
+def _insert_assignments_sql() -> str:
+    quote, field = connection.ops.quote_name, Assignment._meta.get_field
+    columns = ", ".join(
+        quote(field(name).column)
+        for name in ("code", "patient", "module", "assigned_by", "assigned_at", "due_date")
+    )
+    returned = ", ".join(quote(f.column) for f in Assignment._meta.concrete_fields)
+    # Reviewed: the table and column names come from the model, every value is a parameter.
+    return (
+        f"INSERT INTO {quote(Assignment._meta.db_table)} ({columns}) "  # noqa: S608  # nosec B608
+        "SELECT gen_random_uuid(), pair.patient, pair.module, %s::bigint, %s::timestamptz, %s::date "
+        f"FROM unnest(%s::bigint[], %s::bigint[]) AS pair(patient, module) RETURNING {returned}"
+    )
 
 
 def _require_clinician_of(clinician: User, clinic_ids: set[int], due_date: datetime.date) -> None:

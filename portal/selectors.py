@@ -13,8 +13,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Clinic, User
-from education.compiled import AN_ID, NOW, TODAY, AnyOf, CompiledRows
-from education.models import Acknowledgment, Assignment, Module, PatientProgress, Question, QuizAttempt
+from education.compiled import AN_ID, NOW, TODAY, AnyOf, CompiledObjects, CompiledRows
+from education.models import (
+    Acknowledgment,
+    Assignment,
+    Module,
+    PatientProgress,
+    Question,
+    QuizAttempt,
+    VisitQuestion,
+)
 from portal.models import AuditEvent, ClinicFigures, FollowUpVisit
 
 VISIT_SOON = datetime.timedelta(days=7)
@@ -148,6 +156,17 @@ def library_key() -> str:
 @functools.cache
 def _library(alias: str) -> CompiledRows:
     return CompiledRows.of(Module.objects.library_versions(), alias)
+
+
+def visit_agenda(patient_id: int) -> list[VisitQuestion]:
+    """A patient's open questions for their visit, in the order asked, with their module:
+    one query, compiled once per process (building it took twice what running it took)."""
+    return _agenda(connection.alias).objects(patient=patient_id)
+
+
+@functools.cache
+def _agenda(alias: str) -> CompiledObjects:
+    return CompiledObjects.of(VisitQuestion.objects.for_clinicians(AN_ID).open(), alias, patient=AN_ID)
 
 
 def matching_patients(clinician: User, *, search="", status="") -> list[User]:

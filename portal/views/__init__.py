@@ -393,7 +393,7 @@ def _visit_page(request, visit, held_form, status=200):
 
 def _agenda(visit) -> list:
     """The visit's agenda: the patient's open questions, in the order asked."""
-    return list(VisitQuestion.objects.for_clinicians(visit.patient).open())
+    return selectors.visit_agenda(visit.patient_id)
 
 
 def _questions_shown(questions) -> str:
