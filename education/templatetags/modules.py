@@ -14,7 +14,7 @@ from django.utils.safestring import mark_safe
 
 from education.models import Assignment
 from education.services import Step
-from portal.templatetags.links import link
+from education.templatetags.links import link
 
 register = template.Library()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import mark_safe
 
-from portal.templatetags.links import url_with_code
+from education.templatetags.links import url_with_code
 
 register = template.Library()
 
