@@ -30,9 +30,10 @@ TODAY = datetime.date(1901, 1, 2)
 
 class AnyOf(Lookup):
     """`field IN (ids)` with the ids as one parameter: `= ANY(%s)`, an array, on PostgreSQL.
-    psycopg 3 keeps the parsed form of a statement of at most 50 parameters only: a page of
-    50 ids and the day's two values were parsed again on every call (0.5 ms of the
-    dashboard). SQLite, without arrays, gets one placeholder per id.
+    psycopg 3 caches and prepares statements of at most 50 parameters only: a page of 50 ids
+    and the day's two values were parsed and planned again on every call (the dashboard's
+    rows query: 3.1-3.5 ms, 0.4-0.5 ms as an array). SQLite, without arrays, gets one
+    placeholder per id. A compiled statement takes the ids as a tuple sentinel either way.
 
         User.objects.filter(AnyOf(F("pk"), ids))
     """
@@ -61,7 +62,10 @@ class _Compiled:
         connection = connections[alias]
         slots = {}
         for name, sentinel in sentinels.items():
-            if isinstance(sentinel, tuple):
+            if isinstance(sentinel, tuple) and list(sentinel) in params:
+                # AnyOf on PostgreSQL: the tuple is one array parameter (see _params).
+                slots[name] = (params.index(list(sentinel)),)
+            elif isinstance(sentinel, tuple):
                 slots[name] = tuple(
                     _only_position(params, _adapted(connection, element)) for element in sentinel
                 )
