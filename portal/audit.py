@@ -29,6 +29,11 @@ def record(action, *, request=None, actor=None, patient=None, clinic_id=None, de
     _insert(action, actor, _ip(request), detail, [(patient.pk if patient else None, clinic_id)])
 
 
+def questions_shown(questions) -> str:
+    """What the trail says of the questions a page showed: how many, never their words."""
+    return f"{len(questions)} question(s) for the visit shown"
+
+
 def record_for_patients(action, *, request, patients, detail="") -> None:
     """One event per patient (`pk`, `clinic_id`), in one INSERT per 500."""
     for start in range(0, len(patients), LISTED_PER_INSERT):

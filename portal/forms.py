@@ -86,7 +86,12 @@ class AssignForm(ModuleChoiceMixin):
 
     def __init__(self, *args, patient: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["visit"].queryset = FollowUpVisit.objects.filter(patient=patient).upcoming()
+        self.fields["visit"].queryset = (
+            FollowUpVisit.objects.filter(patient=patient)
+            .upcoming()
+            .select_related("clinician", "patient__clinic")
+        )
+        self.fields["visit"].label_from_instance = FollowUpVisit.label
 
 
 MAX_TICKED_PATIENTS = 5000
@@ -128,7 +133,9 @@ class BulkAssignForm(ModuleChoiceMixin):
         return cleaned
 
 
-class VisitForm(forms.Form):
+class VisitTimeForm(forms.Form):
+    """When and with whom: scheduling a visit, and moving one."""
+
     scheduled_at = forms.DateTimeField(
         label="Date and time",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -136,6 +143,15 @@ class VisitForm(forms.Form):
         help_text="In the clinic's time zone.",
     )
     clinician = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
+
+    def __init__(self, *args, patient: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = User.objects.clinicians().filter(
+            memberships__clinic=patient.clinic_id, is_active=True
+        )
+
+
+class VisitForm(VisitTimeForm):
     assignments = forms.ModelMultipleChoiceField(
         label="Modules to talk about",
         required=False,
@@ -144,14 +160,19 @@ class VisitForm(forms.Form):
     )
 
     def __init__(self, *args, patient: User, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["clinician"].queryset = User.objects.clinicians().filter(
-            memberships__clinic=patient.clinic_id, is_active=True
-        )
+        super().__init__(*args, patient=patient, **kwargs)
         self.fields["assignments"].queryset = (
             Assignment.objects.filter(patient=patient).not_cancelled().select_related("module")
         )
         self.fields["assignments"].label_from_instance = lambda assignment: assignment.module.title
+
+
+class VisitCancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the visit cancelled?",
+        max_length=200,
+        help_text="For example: the patient asked to cancel. Up to 200 characters; it stays on the visit.",
+    )
 
 
 class VisitHeldForm(forms.Form):

@@ -1,4 +1,5 @@
 import uuid
+from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.utils import timezone
@@ -8,8 +9,12 @@ from education.models import Assignment
 
 
 class FollowUpVisitQuerySet(models.QuerySet):
+    def still_planned(self):
+        """Neither held, cancelled nor missed: a visit that may still change or take place."""
+        return self.filter(held_at__isnull=True, cancelled_at__isnull=True, no_show_at__isnull=True)
+
     def upcoming(self, now=None):
-        return self.filter(held_at__isnull=True, scheduled_at__gte=now or timezone.now())
+        return self.still_planned().filter(scheduled_at__gte=now or timezone.now())
 
 
 class FollowUpVisit(models.Model):
@@ -26,11 +31,25 @@ class FollowUpVisit(models.Model):
     held_at = models.DateTimeField(null=True, blank=True)
     held_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     held_note = models.TextField(max_length=2000, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True, help_text="When it was marked as missed.")
+    no_show_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     objects = FollowUpVisitQuerySet.as_manager()
 
     class Meta:
         ordering = ["scheduled_at"]
+        constraints = [
+            # A visit ends one way only: held, cancelled or missed.
+            models.CheckConstraint(
+                condition=models.Q(held_at__isnull=True, cancelled_at__isnull=True)
+                | models.Q(held_at__isnull=True, no_show_at__isnull=True)
+                | models.Q(cancelled_at__isnull=True, no_show_at__isnull=True),
+                name="visit_ends_one_way",
+            ),
+        ]
         indexes = [
             # Dashboard and patient page: a patient's next visit.
             models.Index(fields=["patient", "scheduled_at"], name="visit_patient_when"),
@@ -38,6 +57,31 @@ class FollowUpVisit(models.Model):
 
     def __str__(self):
         return f"Visit {self.code}"
+
+    @property
+    def state(self) -> str:
+        if self.held_at:
+            return "held"
+        if self.cancelled_at:
+            return "cancelled"
+        if self.no_show_at:
+            return "no_show"
+        return "planned"
+
+    @property
+    def state_label(self) -> str:
+        return {
+            "held": "Held",
+            "cancelled": "Cancelled",
+            "no_show": "Missed (no-show)",
+            "planned": "Planned",
+        }[self.state]
+
+    def label(self) -> str:
+        """How pickers and lists name it: "Mon 1 Dec 2026, 18:00 with Dr Alex Morgan", in
+        the clinic's time zone. Needs patient__clinic and clinician loaded."""
+        local = timezone.localtime(self.scheduled_at, ZoneInfo(self.patient.clinic.time_zone))
+        return f"{local:%a} {local.day} {local:%b %Y, %H:%M} with {self.clinician}"
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -152,6 +196,11 @@ class AuditEvent(models.Model):
         PATIENT_VIEWED = "patient_viewed", "Patient page opened"
         VISIT_SUMMARY_VIEWED = "visit_summary_viewed", "Visit summary opened"
         VISIT_PDF_DOWNLOADED = "visit_pdf_downloaded", "Visit summary PDF downloaded"
+        VISIT_SCHEDULED = "visit_scheduled", "Visit scheduled"
+        VISIT_RESCHEDULED = "visit_rescheduled", "Visit moved"
+        VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
+        VISIT_NO_SHOW = "visit_no_show", "Visit marked as missed"
+        VISIT_HELD = "visit_held", "Visit marked as held"
         EXPORT_DOWNLOADED = "export_downloaded", "Assignments exported"
         AUDIT_EXPORTED = "audit_exported", "Patient's audit trail exported"
         ASSIGNMENT_CREATED = "assignment_created", "Modules assigned"

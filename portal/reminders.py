@@ -115,9 +115,9 @@ def plan_visit_digests(now: datetime.datetime | None = None) -> int:
         start = datetime.datetime.combine(tomorrow, datetime.time.min, tzinfo=zone)
         already = Reminder.objects.filter(visit=OuterRef("pk"), kind=Reminder.Kind.VISIT_DIGEST)
         visits = (
-            FollowUpVisit.objects.filter(
+            FollowUpVisit.objects.still_planned()
+            .filter(
                 patient__clinic=clinic,
-                held_at__isnull=True,
                 scheduled_at__gte=start,
                 scheduled_at__lt=start + datetime.timedelta(days=1),
                 clinician__is_active=True,
@@ -364,14 +364,14 @@ def fail_expired(claim=None, now: datetime.datetime | None = None) -> int:
 
 def _still_due(reminder: Reminder) -> bool:
     """An assignment completed or cancelled, an update acknowledged, or a visit held,
-    since planning: no email."""
+    cancelled or missed, since planning: no email."""
     if reminder.kind == Reminder.Kind.UPDATED:
         assignment = reminder.assignment
         return not assignment.cancelled_at and assignment.reacknowledge_since == reminder.update_at
     if reminder.assignment_id:
         assignment = reminder.assignment
         return not (assignment.completed_at or assignment.cancelled_at)
-    return reminder.visit.held_at is None
+    return reminder.visit.state == "planned"
 
 
 def _fail(reminders, reason: str, report) -> None:

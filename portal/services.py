@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Clinic, Membership, User
 from education.models import Answer, Assignment
-from portal.models import ClinicFigures, FollowUpVisit
+from portal.models import ClinicFigures, FollowUpVisit, Reminder
 
 
 @transaction.atomic
@@ -23,11 +23,8 @@ def schedule_visit(
     created_by: User,
 ) -> FollowUpVisit:
     """Schedule a follow-up visit and link the patient's assignments to talk about."""
-    if scheduled_at <= timezone.now():
-        raise ValidationError({"scheduled_at": "A new visit must be in the future."})
-    members = Membership.objects.filter(clinic=patient.clinic_id, user__in=[clinician.pk, created_by.pk])
-    if members.values("user").distinct().count() != len({clinician.pk, created_by.pk}):
-        raise ValidationError({"clinician": "The clinician must work at the patient's clinic."})
+    _refuse_past(scheduled_at, "A new visit must be in the future.")
+    _refuse_outsiders(patient, clinician, created_by)
     if any(assignment.patient_id != patient.pk for assignment in assignments):
         raise ValidationError({"assignments": "Only this patient's modules can be linked to the visit."})
     visit = FollowUpVisit.objects.create(
@@ -37,21 +34,106 @@ def schedule_visit(
     return visit
 
 
+def _refuse_past(scheduled_at: datetime.datetime, message: str) -> None:
+    if scheduled_at <= timezone.now():
+        raise ValidationError({"scheduled_at": message})
+
+
+def _refuse_outsiders(patient: User, *clinicians: User) -> None:
+    """Whoever sees or changes the visit works at the patient's clinic."""
+    wanted = {clinician.pk for clinician in clinicians}
+    members = Membership.objects.filter(clinic=patient.clinic_id, user__in=wanted, user__is_active=True)
+    if members.values("user").distinct().count() != len(wanted):
+        raise ValidationError({"clinician": "The clinician must work at the patient's clinic."})
+
+
 def link_assignments(*, visit: FollowUpVisit, assignments: list[Assignment]) -> None:
     if any(assignment.patient_id != visit.patient_id for assignment in assignments):
         raise ValidationError("Only this patient's modules can be linked to the visit.")
     visit.assignments.add(*assignments)
 
 
+# What each ending says when the visit has already ended another way.
+ALREADY_ENDED = {
+    "held": "This visit is already marked as held.",
+    "cancelled": "This visit was cancelled.",
+    "no_show": "This visit is already marked as missed.",
+}
+
+
+def _end(visit: FollowUpVisit, **fields) -> None:
+    """Record how a planned visit ended, once: the UPDATE matches only a visit still planned,
+    so two clinicians acting at the same moment cannot both end it."""
+    if visit.state != "planned":
+        raise ValidationError(ALREADY_ENDED[visit.state])
+    ended = FollowUpVisit.objects.still_planned().filter(pk=visit.pk).update(**fields)
+    if not ended:
+        visit.refresh_from_db()
+        raise ValidationError(
+            ALREADY_ENDED.get(visit.state, "This visit changed meanwhile. Reload the page.")
+        )
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    _drop_unsent_digests(visit)
+
+
 def mark_visit_held(*, visit: FollowUpVisit, held_by: User, note: str) -> None:
     """Record that the visit took place, once, with the clinician's short note."""
-    now = timezone.now()
-    held = FollowUpVisit.objects.filter(pk=visit.pk, held_at__isnull=True).update(
-        held_at=now, held_by=held_by, held_note=note.strip()
+    _end(visit, held_at=timezone.now(), held_by=held_by, held_note=note.strip())
+
+
+def cancel_visit(*, visit: FollowUpVisit, cancelled_by: User, reason: str) -> None:
+    """Call off a visit that has not taken place; the reason stays on the visit."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the visit is cancelled."})
+    if visit.state == "held":
+        raise ValidationError("A visit that was held cannot be cancelled.")
+    _end(visit, cancelled_at=timezone.now(), cancelled_by=cancelled_by, cancel_reason=reason.strip())
+
+
+def mark_no_show(*, visit: FollowUpVisit, marked_by: User) -> None:
+    """The patient did not come: only once the visit's time has come."""
+    if visit.state == "planned" and visit.scheduled_at > timezone.now():
+        raise ValidationError("A visit can be marked as missed only once its time has come.")
+    _end(visit, no_show_at=timezone.now(), no_show_by=marked_by)
+
+
+@transaction.atomic
+def reschedule_visit(
+    *, visit: FollowUpVisit, scheduled_at: datetime.datetime, clinician: User, changed_by: User
+) -> list[str]:
+    """Move a planned visit to another time or clinician. Returns the names of the fields
+    that changed, for the audit trail (names, never values)."""
+    if visit.state != "planned":
+        raise ValidationError(ALREADY_ENDED[visit.state])
+    _refuse_past(scheduled_at, "Choose a time in the future.")
+    _refuse_outsiders(visit.patient, clinician, changed_by)
+    changed = [
+        name
+        for name, before, after in (
+            ("scheduled_at", visit.scheduled_at, scheduled_at),
+            ("clinician", visit.clinician_id, clinician.pk),
+        )
+        if before != after
+    ]
+    if not changed:
+        raise ValidationError("Nothing changed: choose another time or another clinician.")
+    moved = (
+        FollowUpVisit.objects.still_planned()
+        .filter(pk=visit.pk)
+        .update(scheduled_at=scheduled_at, clinician=clinician)
     )
-    if not held:
-        raise ValidationError("This visit is already marked as held.")
-    visit.held_at, visit.held_by, visit.held_note = now, held_by, note.strip()
+    if not moved:
+        raise ValidationError("This visit changed meanwhile. Reload the page.")
+    visit.scheduled_at, visit.clinician = scheduled_at, clinician
+    _drop_unsent_digests(visit)
+    return changed
+
+
+def _drop_unsent_digests(visit: FollowUpVisit) -> None:
+    """A digest planned for the old day, not yet sent, would announce a visit that is no
+    longer tomorrow: the outbox row goes, and the planner plans the new day's."""
+    Reminder.objects.pending().filter(visit=visit, claimed_at__isnull=True).delete()
 
 
 def summarise_clinic(clinic: Clinic) -> ClinicFigures:

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
-from portal.views import access_log, dev_emails, library, questions, receipts
+from portal.views import access_log, dev_emails, library, questions, receipts, visits
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
 # random code.
@@ -14,16 +14,19 @@ clinician_patterns = [
     path("patients/new/", views.patient_new, name="patient_new"),
     path("patients/<uuid:code>/", views.patient_detail, name="patient_detail"),
     path("patients/<uuid:code>/assign/", views.patient_assign, name="patient_assign"),
-    path("patients/<uuid:code>/visits/new/", views.visit_new, name="visit_new"),
+    path("patients/<uuid:code>/visits/new/", visits.visit_new, name="visit_new"),
     path(
         "patients/<uuid:code>/resend-invitation/",
         views.patient_resend_invitation,
         name="patient_resend_invitation",
     ),
     path("assignments/<uuid:code>/cancel/", views.assignment_cancel, name="assignment_cancel"),
-    path("visits/<uuid:code>/", views.visit_summary, name="visit_summary"),
-    path("visits/<uuid:code>/pdf/", views.visit_pdf, name="visit_pdf"),
-    path("visits/<uuid:code>/held/", views.visit_held, name="visit_held"),
+    path("visits/<uuid:code>/", visits.visit_summary, name="visit_summary"),
+    path("visits/<uuid:code>/pdf/", visits.visit_pdf, name="visit_pdf"),
+    path("visits/<uuid:code>/held/", visits.visit_held, name="visit_held"),
+    path("visits/<uuid:code>/missed/", visits.visit_no_show, name="visit_no_show"),
+    path("visits/<uuid:code>/cancel/", visits.visit_cancel, name="visit_cancel"),
+    path("visits/<uuid:code>/move/", visits.visit_reschedule, name="visit_reschedule"),
     path("questions/<uuid:code>/answered/", questions.question_answered, name="question_answered"),
     path("receipts/verify/", receipts.verify_receipt, name="verify_receipt"),
     path("overview/", views.overview, name="overview"),

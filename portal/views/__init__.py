@@ -9,7 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection, transaction
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,12 +25,11 @@ from accounts.models import Clinic, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
 from education.models import VisitQuestion
-from education.selectors import patient_records, visit_records
+from education.selectors import patient_records
 from portal import audit, reminders, selectors, services
 from portal.access import (
     clinic_admin_required,
     get_patient_for_clinic_admin,
-    get_visit_for_clinician,
 )
 from portal.exports import AUDIT_HEADER, audit_rows, csv_lines
 from portal.forms import (
@@ -41,10 +40,8 @@ from portal.forms import (
     ReminderSettingsForm,
     SearchForm,
     VisitForm,
-    VisitHeldForm,
 )
 from portal.models import AuditEvent
-from portal.pdf import visit_summary_pdf
 
 logger = logging.getLogger(__name__)
 Action = AuditEvent.Action
@@ -256,7 +253,7 @@ def _patient_page(request, patient, *, assign_form=None, visit_form=None, status
     questions = list(VisitQuestion.objects.for_clinicians(patient))
     if audited:
         audit.record(
-            Action.PATIENT_VIEWED, request=request, patient=patient, detail=_questions_shown(questions)
+            Action.PATIENT_VIEWED, request=request, patient=patient, detail=audit.questions_shown(questions)
         )
     with timezone.override(ZoneInfo(patient.clinic.time_zone)):
         context = {
@@ -269,7 +266,7 @@ def _patient_page(request, patient, *, assign_form=None, visit_form=None, status
             )[:10],
             "invitation": patient.invitations.first(),
             "records": patient_records(patient.pk),
-            "visits": patient.visits.select_related("clinician").order_by("-scheduled_at"),
+            "visits": patient.visits.select_related("clinician", "patient__clinic").order_by("-scheduled_at"),
             "assign_form": assign_form
             or AssignForm(patient=patient, initial={"due_date": _default_due_date()}),
             "visit_form": visit_form or VisitForm(patient=patient, initial={"clinician": request.user.pk}),
@@ -328,23 +325,6 @@ def assignment_cancel(request, code):
     return redirect("portal:patient_detail", code=assignment.patient.code)
 
 
-@clinician_required
-@require_POST
-def visit_new(request, code):
-    patient = get_patient_for_clinician(request, code)
-    with timezone.override(ZoneInfo(patient.clinic.time_zone)):
-        form = VisitForm(request.POST, patient=patient)
-        if form.is_valid():
-            try:
-                visit = services.schedule_visit(patient=patient, created_by=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, "The visit is scheduled.")
-                return redirect("portal:visit_summary", code=visit.code)
-    return _patient_page(request, patient, visit_form=form, status=400)
-
-
 def _default_due_date():
     return timezone.localdate() + datetime.timedelta(days=14)
 
@@ -362,86 +342,6 @@ def _report_form_errors(request, form):
     for errors in form.errors.values():
         for error in errors:
             messages.error(request, error)
-
-
-# Follow-up visits ----------------------------------------------------------------------------
-
-
-@clinician_required
-@require_GET
-def visit_summary(request, code):
-    return _visit_page(request, get_visit_for_clinician(request, code), VisitHeldForm())
-
-
-def _visit_page(request, visit, held_form, status=200):
-    """The visit summary, on the trail each time it is shown."""
-    questions = _agenda(visit)
-    audit.record(
-        Action.VISIT_SUMMARY_VIEWED,
-        request=request,
-        patient=visit.patient,
-        detail=f"visit {visit.code}; {_questions_shown(questions)}",
-    )
-    context = {
-        "visit": visit,
-        "questions": questions,
-        "records": visit_records(visit),
-        "held_form": held_form,
-    }
-    return render(request, "portal/visit_summary.html", context, status=status)
-
-
-def _agenda(visit) -> list:
-    """The visit's agenda: the patient's open questions, in the order asked."""
-    return selectors.visit_agenda(visit.patient_id)
-
-
-def _questions_shown(questions) -> str:
-    """What the trail says of the questions a page showed: how many, never their words."""
-    return f"{len(questions)} question(s) for the visit shown"
-
-
-@clinician_required
-@require_GET
-def visit_pdf(request, code):
-    visit = get_visit_for_clinician(request, code)
-    questions = _agenda(visit)
-    audit.record(
-        Action.VISIT_PDF_DOWNLOADED,
-        request=request,
-        patient=visit.patient,
-        detail=f"visit {visit.code}; {_questions_shown(questions)}",
-    )
-    pdf = visit_summary_pdf(visit, visit_records(visit), questions)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    # The file name says nothing about the patient; the PDF is never cached.
-    response["Content-Disposition"] = (
-        f'attachment; filename="visit-summary-{visit.scheduled_at:%Y-%m-%d}.pdf"'
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-@clinician_required
-@require_POST
-def visit_held(request, code):
-    visit = get_visit_for_clinician(request, code)
-    form = VisitHeldForm(request.POST)
-    if form.is_valid():
-        try:
-            services.mark_visit_held(visit=visit, held_by=request.user, note=form.cleaned_data["note"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, "The visit is marked as held.")
-            return redirect("portal:visit_summary", code=visit.code)
-    context = {
-        "visit": visit,
-        "questions": _agenda(visit),
-        "records": visit_records(visit),
-        "held_form": form,
-    }
-    return render(request, "portal/visit_summary.html", context, status=400)
 
 
 # The clinic ------------------------------------------------------------------------------------

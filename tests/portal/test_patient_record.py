@@ -183,7 +183,8 @@ class VisitTests(EducationTestCase):
     def test_a_visit_is_scheduled_in_the_clinics_time_zone_with_its_modules(self):
         response = self.schedule()
         visit = FollowUpVisit.objects.get()
-        self.assertRedirects(response, reverse("portal:visit_summary", args=[visit.code]))
+        # Issue 16: back to the patient page, where the new visit is listed.
+        self.assertRedirects(response, reverse("portal:patient_detail", args=[self.pat.code]))
         london = visit.scheduled_at.astimezone(ZoneInfo("Europe/London"))
         self.assertEqual(
             (london.hour, london.minute, visit.scheduled_at.utcoffset()), (9, 30, datetime.timedelta(0))

@@ -1,0 +1,184 @@
+"""Follow-up visits: scheduling, the summary (screen and PDF), and how a visit ends or moves."""
+
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.access import clinician_required, get_patient_for_clinician
+from accounts.forms import add_service_errors, posted_data
+from education.selectors import visit_records
+from portal import audit, selectors, services
+from portal.access import get_visit_for_clinician
+from portal.forms import VisitCancelForm, VisitForm, VisitHeldForm, VisitTimeForm
+from portal.models import AuditEvent
+from portal.pdf import visit_summary_pdf
+from portal.views import _patient_page
+
+Action = AuditEvent.Action
+
+
+@clinician_required
+@require_POST
+def visit_new(request, code):
+    patient = get_patient_for_clinician(request, code)
+    with timezone.override(ZoneInfo(patient.clinic.time_zone)):
+        form = VisitForm(request.POST, patient=patient)
+        if form.is_valid():
+            try:
+                visit = services.schedule_visit(patient=patient, created_by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                audit.record(
+                    Action.VISIT_SCHEDULED, request=request, patient=patient, detail=f"visit {visit.code}"
+                )
+                messages.success(request, f"Scheduled the visit on {visit.label()}.")
+                # Back where the clinician was, with the new visit in the list.
+                return redirect("portal:patient_detail", code=patient.code)
+    return _patient_page(request, patient, visit_form=form, status=400)
+
+
+@clinician_required
+@require_GET
+def visit_summary(request, code):
+    return _visit_page(request, get_visit_for_clinician(request, code))
+
+
+def _visit_page(request, visit, *, held_form=None, status=200):
+    """The visit summary; each time it is shown to a clinician, on the trail."""
+    questions = _agenda(visit)
+    if status == 200:
+        audit.record(
+            Action.VISIT_SUMMARY_VIEWED,
+            request=request,
+            patient=visit.patient,
+            detail=f"visit {visit.code}; {audit.questions_shown(questions)}",
+        )
+    context = {
+        "visit": visit,
+        "questions": questions,
+        "records": visit_records(visit),
+        "held_form": held_form or VisitHeldForm(),
+        "time_has_come": visit.scheduled_at <= timezone.now(),
+    }
+    return render(request, "portal/visit_summary.html", context, status=status)
+
+
+def _agenda(visit) -> list:
+    """The visit's agenda: the patient's open questions, in the order asked."""
+    return selectors.visit_agenda(visit.patient_id)
+
+
+@clinician_required
+@require_GET
+def visit_pdf(request, code):
+    visit = get_visit_for_clinician(request, code)
+    questions = _agenda(visit)
+    audit.record(
+        Action.VISIT_PDF_DOWNLOADED,
+        request=request,
+        patient=visit.patient,
+        detail=f"visit {visit.code}; {audit.questions_shown(questions)}",
+    )
+    pdf = visit_summary_pdf(visit, visit_records(visit), questions)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    # The file name says nothing about the patient; the PDF is never cached.
+    response["Content-Disposition"] = (
+        f'attachment; filename="visit-summary-{visit.scheduled_at:%Y-%m-%d}.pdf"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@clinician_required
+@require_POST
+def visit_held(request, code):
+    visit = get_visit_for_clinician(request, code)
+    form = VisitHeldForm(request.POST)
+    if form.is_valid():
+        try:
+            services.mark_visit_held(visit=visit, held_by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            # The visit ended another way: the page no longer shows the form to carry it.
+            messages.error(request, " ".join(error.messages))
+        else:
+            _audit_visit(request, Action.VISIT_HELD, visit)
+            messages.success(request, "The visit is marked as held.")
+            return redirect("portal:visit_summary", code=visit.code)
+    return _visit_page(request, visit, held_form=form, status=400)
+
+
+@clinician_required
+@require_POST
+def visit_no_show(request, code):
+    visit = get_visit_for_clinician(request, code)
+    try:
+        services.mark_no_show(visit=visit, marked_by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        _audit_visit(request, Action.VISIT_NO_SHOW, visit)
+        messages.success(request, "The visit is marked as missed. Its summary stays as it is.")
+    return redirect("portal:visit_summary", code=visit.code)
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def visit_cancel(request, code):
+    visit = get_visit_for_clinician(request, code)
+    if request.method == "GET" and visit.state != "planned":
+        return _already_ended(request, visit)
+    form = VisitCancelForm(posted_data(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.cancel_visit(visit=visit, cancelled_by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            _audit_visit(request, Action.VISIT_CANCELLED, visit)
+            messages.success(request, f"Cancelled the visit on {visit.label()}.")
+            return redirect("portal:patient_detail", code=visit.patient.code)
+    return _change_page(request, visit, form, "portal/visit_cancel.html")
+
+
+@clinician_required
+@require_http_methods(["GET", "POST"])
+def visit_reschedule(request, code):
+    visit = get_visit_for_clinician(request, code)
+    if request.method == "GET" and visit.state != "planned":
+        return _already_ended(request, visit)
+    with timezone.override(ZoneInfo(visit.patient.clinic.time_zone)):
+        initial = {"scheduled_at": timezone.localtime(visit.scheduled_at), "clinician": visit.clinician_id}
+        form = VisitTimeForm(posted_data(request), patient=visit.patient, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                changed = services.reschedule_visit(visit=visit, changed_by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                _audit_visit(request, Action.VISIT_RESCHEDULED, visit, changed=changed)
+                messages.success(request, f"The visit is now on {visit.label()}.")
+                return redirect("portal:visit_summary", code=visit.code)
+        return _change_page(request, visit, form, "portal/visit_reschedule.html")
+
+
+def _already_ended(request, visit):
+    messages.error(request, f"{services.ALREADY_ENDED[visit.state]} It can no longer be changed.")
+    return redirect("portal:visit_summary", code=visit.code)
+
+
+def _change_page(request, visit, form, template):
+    """Moving or cancelling: a page of its own, 400 when the form was refused."""
+    status = 400 if form.is_bound else 200
+    return render(request, template, {"visit": visit, "form": form}, status=status)
+
+
+def _audit_visit(request, action, visit, *, changed=()) -> None:
+    """The trail names the visit and which fields changed, never their values."""
+    detail = f"visit {visit.code}" + (f"; changed {', '.join(changed)}" if changed else "")
+    audit.record(action, request=request, patient=visit.patient, detail=detail)
