@@ -4,6 +4,7 @@ outsider cannot even learn that a record exists."""
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -37,6 +38,11 @@ def patient_required(view):
 
 
 def get_patient_for_clinician(request, code) -> User:
-    """The patient with `code` if the signed-in clinician belongs to their clinic."""
-    patients = User.objects.visible_to(request.user).select_related("clinic")
+    """The patient with `code` if the signed-in clinician belongs to their clinic, with
+    `viewer_role`: the clinician's role there (read from the join that grants access)."""
+    patients = (
+        User.objects.visible_to(request.user)
+        .select_related("clinic")
+        .annotate(viewer_role=F("clinic__memberships__role"))
+    )
     return get_object_or_404(patients, code=code)

@@ -6,7 +6,8 @@ from accounts.models import User
 from education import receipts
 from education.models import Assignment, Module
 from education.services import MODULE_SETS
-from portal.models import FollowUpVisit
+from portal.models import FollowUpVisit, TeachBack
+from portal.services import TeachBackEntry
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
@@ -65,6 +66,14 @@ class ModuleChoiceMixin(forms.Form):
         return cleaned
 
 
+def offer_only(field: forms.ModelChoiceField, objects, label=str) -> None:
+    """The field's choices drawn from records the page has read already, instead of the
+    field's own query (the patient page read its visits, assignments and clinicians twice).
+    What is posted back is still checked against the field's queryset."""
+    empty = [("", field.empty_label)] if getattr(field, "empty_label", None) is not None else []
+    field.choices = empty + [(item.pk, label(item)) for item in objects]
+
+
 def module_label(module: Module) -> str:
     """The module's title with its sign-off, as clinicians see it when assigning; flagged
     when its content is due for a check, or not assignable while it waits for review."""
@@ -84,7 +93,7 @@ class AssignForm(ModuleChoiceMixin):
         empty_label="No visit",
     )
 
-    def __init__(self, *args, patient: User, **kwargs):
+    def __init__(self, *args, patient: User, upcoming_visits=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["visit"].queryset = (
             FollowUpVisit.objects.filter(patient=patient)
@@ -92,6 +101,8 @@ class AssignForm(ModuleChoiceMixin):
             .select_related("clinician", "patient__clinic")
         )
         self.fields["visit"].label_from_instance = FollowUpVisit.label
+        if upcoming_visits is not None:
+            offer_only(self.fields["visit"], upcoming_visits, FollowUpVisit.label)
 
 
 MAX_TICKED_PATIENTS = 5000
@@ -149,6 +160,8 @@ class VisitTimeForm(forms.Form):
         self.fields["clinician"].queryset = User.objects.clinicians().filter(
             memberships__clinic=patient.clinic_id, is_active=True
         )
+        # Read once: rendering the select asks for its choices more than once.
+        offer_only(self.fields["clinician"], list(self.fields["clinician"].queryset))
 
 
 class VisitForm(VisitTimeForm):
@@ -159,12 +172,16 @@ class VisitForm(VisitTimeForm):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, patient: User, **kwargs):
+    def __init__(self, *args, patient: User, open_assignments=None, **kwargs):
         super().__init__(*args, patient=patient, **kwargs)
         self.fields["assignments"].queryset = (
             Assignment.objects.filter(patient=patient).not_cancelled().select_related("module")
         )
         self.fields["assignments"].label_from_instance = lambda assignment: assignment.module.title
+        if open_assignments is not None:
+            offer_only(
+                self.fields["assignments"], open_assignments, lambda assignment: assignment.module.title
+            )
 
 
 class VisitCancelForm(forms.Form):
@@ -173,6 +190,51 @@ class VisitCancelForm(forms.Form):
         max_length=200,
         help_text="For example: the patient asked to cancel. Up to 200 characters; it stays on the visit.",
     )
+
+
+class TeachBackForm(forms.Form):
+    """One outcome and an optional note per module linked to the visit. A module left at
+    "Not recorded now" is not recorded; the fields are named by the assignment's code."""
+
+    def __init__(self, *args, records: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.records = records
+        for record in records:
+            code, title = record.assignment.code, record.assignment.module.title
+            self.fields[f"outcome_{code}"] = forms.ChoiceField(
+                label=f"Teach-back: {title}",
+                required=False,
+                choices=[("", "Not recorded now"), *TeachBack.Outcome.choices],
+            )
+            self.fields[f"note_{code}"] = forms.CharField(
+                label=f"Note on {title}", max_length=300, required=False
+            )
+
+    def rows(self) -> list[tuple]:
+        """(record, outcome field, note field) per module, for the summary's table."""
+        return [
+            (record, self[f"outcome_{record.assignment.code}"], self[f"note_{record.assignment.code}"])
+            for record in self.records
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for record in self.records:
+            code = record.assignment.code
+            if cleaned.get(f"note_{code}") and not cleaned.get(f"outcome_{code}"):
+                self.add_error(f"outcome_{code}", "Choose how it went, or clear the note.")
+        return cleaned
+
+    def entries(self) -> list[TeachBackEntry]:
+        return [
+            TeachBackEntry(
+                assignment=record.assignment,
+                outcome=self.cleaned_data[f"outcome_{record.assignment.code}"],
+                note=self.cleaned_data[f"note_{record.assignment.code}"],
+            )
+            for record in self.records
+            if self.cleaned_data.get(f"outcome_{record.assignment.code}")
+        ]
 
 
 class VisitHeldForm(forms.Form):

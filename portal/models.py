@@ -2,6 +2,8 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from accounts.models import Clinic, User
@@ -201,6 +203,7 @@ class AuditEvent(models.Model):
         VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
         VISIT_NO_SHOW = "visit_no_show", "Visit marked as missed"
         VISIT_HELD = "visit_held", "Visit marked as held"
+        TEACH_BACK_RECORDED = "teach_back_recorded", "Teach-back recorded"
         EXPORT_DOWNLOADED = "export_downloaded", "Assignments exported"
         AUDIT_EXPORTED = "audit_exported", "Patient's audit trail exported"
         ASSIGNMENT_CREATED = "assignment_created", "Modules assigned"
@@ -251,3 +254,52 @@ class ClinicFigures(models.Model):
 
     def __str__(self):
         return f"Figures of clinic {self.clinic_id} as of {self.as_of:%Y-%m-%d %H:%M}"
+
+
+class TeachBackQuerySet(models.QuerySet):
+    def of_patient(self, patient_id: int):
+        """A patient's teach-back records, oldest first, with who recorded them and the
+        module each is about."""
+        return (
+            self.filter(visit__patient=patient_id)
+            .annotate(
+                module_id=models.F("assignment__module_id"),
+                visit_scheduled_at=models.F("visit__scheduled_at"),
+                recorded_by_name=Coalesce(
+                    NullIf("recorded_by__full_name", Value("")),
+                    "recorded_by__email",
+                    output_field=models.CharField(),
+                ),
+            )
+            .order_by("recorded_at", "pk")
+        )
+
+
+class TeachBack(models.Model):
+    """What the clinician checked with the patient at a visit, for one module: did the
+    patient explain it back in their own words? Append-only (a trigger on PostgreSQL): a
+    correction is a newer row, and the newest for a visit and module is the one shown."""
+
+    class Outcome(models.TextChoices):
+        EXPLAINED = "explained", "Explained back correctly"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        NOT_DISCUSSED = "not_discussed", "Not discussed"
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    visit = models.ForeignKey(FollowUpVisit, on_delete=models.PROTECT, related_name="teach_backs")
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = TeachBackQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # A visit's records, and the patient's through their visits.
+            models.Index(fields=["visit", "recorded_at"], name="teachback_visit_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} ({self.recorded_at:%Y-%m-%d})"

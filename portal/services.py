@@ -1,6 +1,8 @@
 """Writes of the clinic's workflow: follow-up visits, and the overview's figures."""
 
 import datetime
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,8 +11,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Clinic, Membership, User
+from education import services as education_services
 from education.models import Answer, Assignment
-from portal.models import ClinicFigures, FollowUpVisit, Reminder
+from education.services import AssignResult
+from portal.models import ClinicFigures, FollowUpVisit, Reminder, TeachBack
 
 
 @transaction.atomic
@@ -134,6 +138,81 @@ def _drop_unsent_digests(visit: FollowUpVisit) -> None:
     """A digest planned for the old day, not yet sent, would announce a visit that is no
     longer tomorrow: the outbox row goes, and the planner plans the new day's."""
     Reminder.objects.pending().filter(visit=visit, claimed_at__isnull=True).delete()
+
+
+# Teach-back --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeachBackEntry:
+    assignment: Assignment
+    outcome: str
+    note: str = ""
+
+
+def record_teach_back(
+    *, visit: FollowUpVisit, entries: list[TeachBackEntry], recorded_by: User
+) -> list[TeachBack]:
+    """What the clinician checked with the patient, per module linked to the visit, from the
+    visit's day on. Rows are only added: an entry equal to the newest one for its module at
+    this visit (a form sent twice) adds nothing. Returns the rows added."""
+    if refusal := teach_back_refusal(visit):
+        raise ValidationError(refusal)
+    linked = set(visit.assignments.values_list("pk", flat=True))
+    if any(entry.assignment.pk not in linked for entry in entries):
+        raise ValidationError("Teach-back can only be recorded for the modules linked to this visit.")
+    if not entries:
+        raise ValidationError("Choose an outcome for at least one module.")
+    newest = {
+        row.assignment_id: row for row in TeachBack.objects.filter(visit=visit).order_by("recorded_at", "pk")
+    }
+    now = timezone.now()
+    rows = [
+        TeachBack(
+            visit=visit,
+            assignment=entry.assignment,
+            outcome=entry.outcome,
+            note=entry.note.strip(),
+            recorded_by=recorded_by,
+            recorded_at=now,
+        )
+        for entry in entries
+        if not _same_as(newest.get(entry.assignment.pk), entry)
+    ]
+    return TeachBack.objects.bulk_create(rows)
+
+
+def teach_back_refusal(visit: FollowUpVisit) -> str:
+    """Why teach-back cannot be recorded for the visit now, or "" when it can."""
+    if visit.state in ("cancelled", "no_show"):
+        return "Teach-back is recorded for visits that took place."
+    zone = ZoneInfo(visit.patient.clinic.time_zone)
+    if timezone.localdate(visit.scheduled_at, zone) > timezone.localdate(timezone.now(), zone):
+        return "Teach-back can be recorded from the day of the visit."
+    return ""
+
+
+def _same_as(row: TeachBack | None, entry: TeachBackEntry) -> bool:
+    return row is not None and (row.outcome, row.note) == (entry.outcome, entry.note.strip())
+
+
+def assign_again(
+    *, visit: FollowUpVisit, assignment: Assignment, assigned_by: User, due_date
+) -> AssignResult:
+    """The module whose teach-back needs review, assigned to the patient again (skipped if it
+    is still open) and linked to the patient's next planned visit, if any."""
+    if not TeachBack.objects.filter(visit=visit, assignment=assignment).exists():
+        raise ValidationError("Record the teach-back for this module first.")
+    with transaction.atomic():
+        result = education_services.assign_modules(
+            patients=[visit.patient], modules=[assignment.module], assigned_by=assigned_by, due_date=due_date
+        )
+        following = (
+            FollowUpVisit.objects.filter(patient=visit.patient_id).upcoming().exclude(pk=visit.pk).first()
+        )
+        if following and result.created:
+            link_assignments(visit=following, assignments=result.created)
+    return result
 
 
 def summarise_clinic(clinic: Clinic) -> ClinicFigures:

@@ -88,6 +88,8 @@ RULES = {
     "portal:visit_no_show": Rule(CLINIC_A_RECORD, {"POST"}, args="visit"),
     "portal:visit_cancel": Rule(CLINIC_A_RECORD, {"GET", "POST"}, args="visit"),
     "portal:visit_reschedule": Rule(CLINIC_A_RECORD, {"GET", "POST"}, args="visit"),
+    "portal:visit_teach_back": Rule(CLINIC_A_RECORD, {"POST"}, args="visit"),
+    "portal:visit_assign_again": Rule(CLINIC_A_RECORD, {"POST"}, args="visit"),
     "portal:question_answered": Rule(CLINIC_A_RECORD, {"POST"}, args="question"),
     "portal:verify_receipt": Rule(CLINICIAN_PAGE, {"GET", "POST"}),
     "portal:patient_settings": Rule(PATIENT_PAGE, {"GET", "POST"}),

@@ -21,7 +21,7 @@ from kombu import Connection
 from accounts import services as account_services
 from accounts.access import clinician_required, get_patient_for_clinician, patient_required
 from accounts.forms import InvitePatientForm, add_service_errors, posted_data
-from accounts.models import Clinic, User
+from accounts.models import Clinic, Membership, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
 from education.models import VisitQuestion
@@ -250,11 +250,15 @@ def patient_detail(request, code):
 
 
 def _patient_page(request, patient, *, assign_form=None, visit_form=None, status=200, audited=False):
+    """The patient's page: twelve queries at most, whatever the length of their history
+    (tests/portal/test_patient_page_queries.py). The forms offer what the page has read."""
     questions = list(VisitQuestion.objects.for_clinicians(patient))
     if audited:
         audit.record(
             Action.PATIENT_VIEWED, request=request, patient=patient, detail=audit.questions_shown(questions)
         )
+    visits, teach_backs = selectors.visits_and_teach_backs(patient.pk)
+    records = selectors.add_teach_back(patient_records(patient.pk), teach_backs)
     with timezone.override(ZoneInfo(patient.clinic.time_zone)):
         context = {
             "patient": patient,
@@ -264,15 +268,30 @@ def _patient_page(request, patient, *, assign_form=None, visit_form=None, status
                 key=lambda question: question.answered_at,
                 reverse=True,
             )[:10],
-            "invitation": patient.invitations.first(),
-            "records": patient_records(patient.pk),
-            "visits": patient.visits.select_related("clinician", "patient__clinic").order_by("-scheduled_at"),
+            # Shown only while the patient has no password of their own.
+            "invitation": None if patient.has_usable_password() else patient.invitations.first(),
+            "records": records,
+            "visits": visits,
             "assign_form": assign_form
-            or AssignForm(patient=patient, initial={"due_date": _default_due_date()}),
-            "visit_form": visit_form or VisitForm(patient=patient, initial={"clinician": request.user.pk}),
-            "is_clinic_admin": request.user.is_clinic_admin(patient.clinic),
+            or AssignForm(
+                patient=patient,
+                initial={"due_date": _default_due_date()},
+                upcoming_visits=sorted(_upcoming(visits), key=lambda visit: visit.scheduled_at),
+            ),
+            "visit_form": visit_form
+            or VisitForm(
+                patient=patient,
+                initial={"clinician": request.user.pk},
+                open_assignments=[r.assignment for r in records if not r.assignment.cancelled_at],
+            ),
+            "is_clinic_admin": patient.viewer_role == Membership.Role.ADMIN,
         }
         return render(request, "portal/patient_detail.html", context, status=status)
+
+
+def _upcoming(visits):
+    now = timezone.now()
+    return [visit for visit in visits if visit.state == "planned" and visit.scheduled_at >= now]
 
 
 @clinician_required

@@ -1,11 +1,14 @@
 """Follow-up visits: scheduling, the summary (screen and PDF), and how a visit ends or moves."""
 
+import datetime
+import uuid
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -14,7 +17,7 @@ from accounts.forms import add_service_errors, posted_data
 from education.selectors import visit_records
 from portal import audit, selectors, services
 from portal.access import get_visit_for_clinician
-from portal.forms import VisitCancelForm, VisitForm, VisitHeldForm, VisitTimeForm
+from portal.forms import TeachBackForm, VisitCancelForm, VisitForm, VisitHeldForm, VisitTimeForm
 from portal.models import AuditEvent
 from portal.pdf import visit_summary_pdf
 from portal.views import _patient_page
@@ -49,9 +52,10 @@ def visit_summary(request, code):
     return _visit_page(request, get_visit_for_clinician(request, code))
 
 
-def _visit_page(request, visit, *, held_form=None, status=200):
+def _visit_page(request, visit, *, held_form=None, teach_back_form=None, status=200):
     """The visit summary; each time it is shown to a clinician, on the trail."""
     questions = _agenda(visit)
+    records = teach_back_form.records if teach_back_form else _records(visit)
     if status == 200:
         audit.record(
             Action.VISIT_SUMMARY_VIEWED,
@@ -62,11 +66,18 @@ def _visit_page(request, visit, *, held_form=None, status=200):
     context = {
         "visit": visit,
         "questions": questions,
-        "records": visit_records(visit),
+        "records": records,
         "held_form": held_form or VisitHeldForm(),
+        "teach_back_form": teach_back_form or TeachBackForm(records=records, prefix="teach_back"),
         "time_has_come": visit.scheduled_at <= timezone.now(),
+        "teach_back_refusal": services.teach_back_refusal(visit),
     }
     return render(request, "portal/visit_summary.html", context, status=status)
+
+
+def _records(visit) -> list:
+    """The modules linked to the visit with their quiz results and teach-back."""
+    return selectors.add_teach_back(visit_records(visit), selectors.teach_backs(visit.patient_id), visit)
 
 
 def _agenda(visit) -> list:
@@ -182,3 +193,64 @@ def _audit_visit(request, action, visit, *, changed=()) -> None:
     """The trail names the visit and which fields changed, never their values."""
     detail = f"visit {visit.code}" + (f"; changed {', '.join(changed)}" if changed else "")
     audit.record(action, request=request, patient=visit.patient, detail=detail)
+
+
+@clinician_required
+@require_POST
+def visit_teach_back(request, code):
+    visit = get_visit_for_clinician(request, code)
+    form = TeachBackForm(request.POST, records=_records(visit), prefix="teach_back")
+    if form.is_valid():
+        try:
+            added = services.record_teach_back(visit=visit, entries=form.entries(), recorded_by=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            _audit_visit(request, Action.TEACH_BACK_RECORDED, visit, changed=[f"{len(added)} module(s)"])
+            messages.success(request, f"Recorded teach-back for {_modules(len(added))}.")
+            return redirect(f"{reverse('portal:visit_summary', args=[visit.code])}#teach-back")
+    return _visit_page(request, visit, teach_back_form=form, status=400)
+
+
+@clinician_required
+@require_POST
+def visit_assign_again(request, code):
+    """One click from a teach-back that needs review: the module assigned again."""
+    visit = get_visit_for_clinician(request, code)
+    try:
+        assignment = _linked_assignment(visit, request.POST.get("assignment", ""))
+        result = services.assign_again(
+            visit=visit, assignment=assignment, assigned_by=request.user, due_date=_due_in_two_weeks(visit)
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if result.created:
+            audit.record(
+                Action.ASSIGNMENT_CREATED, request=request, patient=visit.patient, detail="1 module(s)"
+            )
+            messages.success(request, f"Assigned “{assignment.module}” again, due in two weeks.")
+        else:
+            messages.info(
+                request, f"“{assignment.module}” is still assigned and not yet done: nothing to add."
+            )
+    return redirect(f"{reverse('portal:visit_summary', args=[visit.code])}#teach-back")
+
+
+def _linked_assignment(visit, code):
+    """A module linked to this visit, by its assignment's code. The visit is the clinician's
+    already, so a code that is not one of its modules says so rather than answering 404."""
+    try:
+        return visit.assignments.select_related("module").get(code=uuid.UUID(code))
+    except (ValueError, ObjectDoesNotExist):
+        raise ValidationError(
+            "That module is not linked to this visit. Reload the page and try again."
+        ) from None
+
+
+def _due_in_two_weeks(visit):
+    return visit.patient.clinic.today() + datetime.timedelta(days=14)
+
+
+def _modules(count: int) -> str:
+    return f"{count} module" if count == 1 else f"{count} modules"

@@ -162,8 +162,8 @@ class VisitSummaryQueryCountTests(VisitSummaryTestCase):
         # 1 session, 2 user, 3 the visit with patient, clinic and clinician, 4 the patient's
         # open questions for the visit with their module, 5 the audit row, 6 the linked
         # assignments with module, version and people, 7 the patient's attempts, 8 their
-        # acknowledgments, 9 the attempts' answers
-        with self.assertNumQueries(9):
+        # acknowledgments, 9 the attempts' answers, 10 the patient's teach-back records
+        with self.assertNumQueries(10):
             self.client.get(self.summary_url())
         for module in Module.objects.exclude(pk__in=[self.sleep.pk, self.breathing.pk]):
             assignment = self.assign(self.pat, module)
@@ -173,7 +173,7 @@ class VisitSummaryQueryCountTests(VisitSummaryTestCase):
             education_services.ask_question(assignment=assignment, section="", text="What if I miss one?")
         self.sign_in(self.alice)
         self.client.get(self.summary_url())
-        with self.assertNumQueries(9):
+        with self.assertNumQueries(10):
             response = self.client.get(self.summary_url())
         self.assertEqual(len(response.context["records"]), Module.objects.count())
 
