@@ -6,53 +6,137 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 
-def visit_summary_pdf(visit, records, questions=()) -> bytes:
-    styles = getSampleStyleSheet()
-    when = visit.scheduled_at.astimezone(ZoneInfo(visit.patient.clinic.time_zone))
+def visit_summary_pdf(visit, rows, questions=()) -> bytes:
+    """The visit summary on one page (six modules with three talking points each fit on A4
+    and Letter): who and when, the patient's questions, then one row per module, those
+    needing attention first (portal.selectors.visit_summary_rows)."""
+    styles = _compact_styles()
+    patient = visit.patient
+    when = visit.scheduled_at.astimezone(ZoneInfo(patient.clinic.time_zone))
+    born = f"{patient.date_of_birth:%d %b %Y}" if patient.date_of_birth else "—"
     story = [
-        Paragraph("Follow-up visit summary", styles["Title"]),
-        Paragraph(f"Patient: {escape(visit.patient.full_name)}", styles["Heading2"]),
+        Paragraph("Follow-up visit summary", styles["title"]),
         Paragraph(
-            f"Visit: {when:%d %B %Y, %H:%M} ({escape(visit.patient.clinic.time_zone)}) with "
-            f"{escape(str(visit.clinician))} · {escape(visit.patient.clinic.name)}",
-            styles["Normal"],
+            f"<b>{escape(patient.full_name)}</b> · born {born} · record number "
+            f"{escape(patient.record_number or '—')} · {escape(patient.clinic.name)}",
+            styles["body"],
         ),
-        Spacer(1, 6 * mm),
+        Paragraph(
+            f"Visit: {when:%a %d %b %Y, %H:%M} ({escape(patient.clinic.time_zone)}) with "
+            f"{escape(str(visit.clinician))}"
+            + (f" · {visit.state_label}" if visit.state != "planned" else ""),
+            styles["body"],
+        ),
+        Spacer(1, 3 * mm),
         *_agenda(questions, styles),
     ]
-    if not records:
-        story.append(Paragraph("No modules are linked to this visit.", styles["Normal"]))
-    for record in records:
-        story.extend(_module_section(record, styles))
+    story.append(
+        _modules_table(rows, styles)
+        if rows
+        else Paragraph("No modules are linked to this visit.", styles["body"])
+    )
     buffer = BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, title="Follow-up visit summary", author="Clinic education portal"
+        buffer,
+        pagesize=_SMALLER_OF_A4_AND_LETTER,
+        title="Follow-up visit summary",
+        author="Clinic education portal",
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
     )
     document.build(story)
     return buffer.getvalue()
+
+
+# A4's width is smaller, Letter's height: a page drawn within both prints on either.
+_SMALLER_OF_A4_AND_LETTER = (min(A4[0], LETTER[0]), min(A4[1], LETTER[1]))
+
+
+def _compact_styles() -> dict:
+    sample = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=sample["Normal"], fontSize=8.5, leading=10.5)
+    return {
+        "title": ParagraphStyle("title", parent=sample["Title"], fontSize=15, leading=18, spaceAfter=4),
+        "heading": ParagraphStyle(
+            "heading", parent=sample["Heading4"], fontSize=9.5, spaceBefore=2, spaceAfter=2
+        ),
+        "body": body,
+        "cell": ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9),
+    }
 
 
 def _agenda(questions, styles) -> list:
     """The patient's open questions, in their words, first: the visit's agenda."""
     if not questions:
         return []
-    story = [Paragraph("The patient's questions for this visit", styles["Heading3"])]
+    story = [Paragraph("The patient's questions for this visit", styles["heading"])]
     for question in questions:
         about = question.assignment.module.title + (
             f" · {question.section_title}" if question.section_title else ""
         )
-        story.append(
-            Paragraph(f"“{escape(question.text)}”<br/><i>About {escape(about)}</i>", styles["Normal"])
-        )
-        story.append(Spacer(1, 2 * mm))
-    story.append(Spacer(1, 4 * mm))
+        story.append(Paragraph(f"• “{escape(question.text)}” <i>({escape(about)})</i>", styles["body"]))
+    story.append(Spacer(1, 3 * mm))
     return story
+
+
+MODULE_COLUMNS = (
+    "Module",
+    "Status",
+    "Acknowledged",
+    "Best / latest",
+    "Talking points: not yet shown",
+    "Teach-back",
+)
+
+
+def _modules_table(rows, styles) -> Table:
+    cell = styles["cell"]
+    data = [[Paragraph(f"<b>{title}</b>", cell) for title in MODULE_COLUMNS]]
+    for row in rows:
+        title = escape(row.record.assignment.module.title) + (
+            "<br/><b>Needs attention</b>" if row.needs_attention else ""
+        )
+        points = "<br/>".join(f"• {escape(point)}" for point in row.talking_points) or "—"
+        data.append(
+            [
+                Paragraph(title, cell),
+                Paragraph(escape(row.record.status_label), cell),
+                Paragraph(escape(row.acknowledged), cell),
+                Paragraph(escape(row.scores), cell),
+                Paragraph(points, cell),
+                Paragraph(_teach_back_cell(row.record), cell),
+            ]
+        )
+    table = Table(data, colWidths=[32 * mm, 25 * mm, 24 * mm, 17 * mm, 56 * mm, 32 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.whitesmoke),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def _teach_back_cell(record) -> str:
+    """What was recorded, or boxes to tick on paper."""
+    teach_back = getattr(record, "teach_back", None)
+    if teach_back is None:
+        return "[  ] explained back<br/>[  ] needs review<br/>[  ] not discussed"
+    note = f": “{escape(teach_back.note)}”" if teach_back.note else ""
+    return f"{escape(teach_back.get_outcome_display())}{note}"
 
 
 def receipt_pdf(receipt, *, verification_code: str, time_zone: str) -> bytes:
@@ -104,55 +188,3 @@ def _spaces_kept(text: str) -> str:
     """Text for a Paragraph with every space shown: a Paragraph collapses runs of spaces,
     and the receipt shows the name exactly as typed."""
     return escape(text).replace("  ", " &nbsp;").replace("&nbsp; ", "&nbsp;&nbsp;")
-
-
-def _module_section(record, styles):
-    ack = record.acknowledgment
-    acknowledged = "not yet"
-    if ack:
-        earlier = " (an earlier version)" if record.acknowledged_earlier_version else ""
-        acknowledged = f"version {ack.version.number} on {ack.acknowledged_at:%d %B %Y}{earlier}"
-    latest = record.latest_attempt
-    rows = [
-        ["Status", record.status_label],
-        ["Acknowledged", acknowledged],
-        ["Best score", f"{record.best_score}%" if record.best_score is not None else "no quiz yet"],
-        ["Latest score", f"{latest.score}% on {latest.submitted_at:%d %B %Y}" if latest else "no quiz yet"],
-        ["Not done", ", ".join(record.to_do) or "nothing"],
-    ]
-    table = Table(rows, colWidths=[35 * mm, 130 * mm])
-    table.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("BACKGROUND", (0, 0), (0, -1), colors.whitesmoke),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    section = [Paragraph(escape(record.assignment.module.title), styles["Heading3"]), table]
-    section.append(Paragraph(escape(_quiz_tries(record)), styles["Normal"]))
-    if record.still_missed:
-        section.append(Paragraph("Talking points: safety points not yet shown", styles["Heading4"]))
-        for concept in record.still_missed:
-            times = f" (missed {concept.times_missed} times)" if concept.times_missed > 1 else ""
-            latest = concept.latest
-            text = (
-                f"<b>{escape(concept.label)}</b>{times}<br/>"
-                f"Asked: “{escape(latest.question.text)}” Chose {latest.chosen_letter}: "
-                f"“{escape(latest.chosen.text)}”<br/>"
-                f"Right answer: “{escape(latest.right_choice.text)}”"
-            )
-            section.append(Paragraph(text, styles["Normal"]))
-    if record.mastered:
-        shown = "; ".join(concept.label for concept in record.mastered)
-        section.append(Paragraph(f"<b>Shown:</b> {escape(shown)}", styles["Normal"]))
-    section.append(Spacer(1, 5 * mm))
-    return section
-
-
-def _quiz_tries(record) -> str:
-    tries = len(record.attempts)
-    if record.attempts_to_pass:
-        return f"Passed on attempt {record.attempts_to_pass} of {tries}."
-    return f"Not passed yet after {tries} attempt{'s' if tries != 1 else ''}." if tries else "No quiz yet."

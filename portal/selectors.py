@@ -370,3 +370,54 @@ def add_teach_back(records: list, teach_backs: list[TeachBack], visit: FollowUpV
 
 def _newest(rows) -> TeachBack | None:
     return max(rows, key=lambda row: (row.recorded_at, row.pk), default=None)
+
+
+@dataclass
+class SummaryRow:
+    """One module in the visit summary's table, as the screen and the PDF show it."""
+
+    record: object  # education.selectors.LearningRecord, with teach_back added
+    needs_attention: bool
+    acknowledged: str
+    scores: str
+    talking_points: list[str]
+
+
+def visit_summary_rows(records: list) -> list[SummaryRow]:
+    """The modules linked to a visit, those that need attention first (overdue or not
+    done, an update to acknowledge, safety points not yet shown, a teach-back that needs
+    review), then by title."""
+    rows = [_summary_row(record) for record in records]
+    return sorted(rows, key=lambda row: (not row.needs_attention, row.record.assignment.module.title))
+
+
+def _summary_row(record) -> SummaryRow:
+    teach_back = getattr(record, "teach_back", None)
+    needs_attention = bool(
+        record.to_do
+        or record.still_missed
+        or (teach_back and teach_back.outcome == TeachBack.Outcome.NEEDS_REVIEW)
+    )
+    return SummaryRow(
+        record=record,
+        needs_attention=needs_attention and not record.assignment.cancelled_at,
+        acknowledged=_acknowledged(record),
+        scores=_scores(record),
+        talking_points=[concept.label for concept in record.still_missed],
+    )
+
+
+def _acknowledged(record) -> str:
+    if record.assignment.reacknowledge_since:
+        return "Needs to re-acknowledge"
+    acknowledgment = record.acknowledgment
+    if not acknowledgment:
+        return "Not yet"
+    earlier = " (earlier version)" if record.acknowledged_earlier_version else ""
+    return f"Version {acknowledgment.version.number}{earlier}"
+
+
+def _scores(record) -> str:
+    if record.latest_attempt is None:
+        return "No quiz yet"
+    return f"{record.best_score}% / {record.latest_attempt.score}%"

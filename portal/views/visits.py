@@ -67,6 +67,7 @@ def _visit_page(request, visit, *, held_form=None, teach_back_form=None, status=
         "visit": visit,
         "questions": questions,
         "records": records,
+        "rows": selectors.visit_summary_rows(records),
         "held_form": held_form or VisitHeldForm(),
         "teach_back_form": teach_back_form or TeachBackForm(records=records, prefix="teach_back"),
         "time_has_come": visit.scheduled_at <= timezone.now(),
@@ -96,7 +97,7 @@ def visit_pdf(request, code):
         patient=visit.patient,
         detail=f"visit {visit.code}; {audit.questions_shown(questions)}",
     )
-    pdf = visit_summary_pdf(visit, visit_records(visit), questions)
+    pdf = visit_summary_pdf(visit, selectors.visit_summary_rows(_records(visit)), questions)
     response = HttpResponse(pdf, content_type="application/pdf")
     # The file name says nothing about the patient; the PDF is never cached.
     response["Content-Disposition"] = (

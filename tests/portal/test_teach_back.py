@@ -94,7 +94,7 @@ class RecordingTests(TeachBackTestCase):
             patient=self.pat, clinician=self.alice, in_days=14, assignments=[self.second]
         )
         page = self.client.get(self.summary(following))
-        self.assertContains(page, "At an earlier visit: Needs review: “Go over it again.”")
+        self.assertContains(page, "Earlier visit: Needs review: “Go over it again.”")
         # Not yet its day: the form waits.
         self.assertContains(page, "Teach-back can be recorded from the day of the visit.")
 

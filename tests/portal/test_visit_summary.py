@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from pypdf import PdfReader
 
+from accounts.models import User
 from education import services as education_services
 from education.models import Module
 from portal import tasks
@@ -43,10 +44,10 @@ class VisitSummaryTestCase(EducationTestCase):
 class VisitSummaryTests(VisitSummaryTestCase):
     def test_it_shows_acknowledgment_best_and_latest_score_missed_questions_and_what_is_not_done(self):
         response = self.client.get(self.summary_url())
-        self.assertContains(response, "version 1 on")
-        self.assertContains(response, '<dd class="col-sm-9">80%</dd>', html=True)  # best
-        self.assertContains(response, "80% on")  # latest
-        self.assertContains(response, "not opened, quiz not passed, not acknowledged")
+        self.assertContains(response, "Acknowledged version 1 on")
+        self.assertContains(response, "<td>80% / 80%</td>", html=True)  # best / latest
+        self.assertContains(response, "latest quiz 80% on")
+        self.assertContains(response, "<td>Not started</td>", html=True)
 
     def test_talking_points_are_the_concepts_not_yet_shown_with_what_was_asked_and_chosen(self):
         records = self.client.get(self.summary_url()).context["records"]
@@ -86,27 +87,87 @@ class VisitSummaryTests(VisitSummaryTestCase):
 
 
 class VisitPdfTests(VisitSummaryTestCase):
-    def test_the_pdf_holds_the_patients_name_the_visit_date_and_every_modules_status(self):
+    def pdf_text(self, response) -> str:
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+        return " ".join(text.split())
+
+    def test_the_pdf_holds_two_identifiers_the_visit_and_every_modules_row(self):
+        User.objects.filter(pk=self.pat.pk).update(
+            date_of_birth=datetime.date(1961, 5, 17), record_number="MRN-4471"
+        )
         response = self.client.get(self.summary_url("visit_pdf"))
         self.assertEqual(response["Content-Type"], "application/pdf")
         self.assertEqual(response["Cache-Control"], "private, no-store")
         self.assertNotIn("Pat", response["Content-Disposition"])
-        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-        text = " ".join(text.split())
+        text = self.pdf_text(response)
         for expected in (
             "Pat Patient",
-            "04 March 2031, 14:00",
+            "born 17 May 1961",
+            "record number MRN-4471",
+            "Tue 04 Mar 2031, 14:00 (Europe/London) with Alice Clinician",
             self.sleep.title,
             self.breathing.title,
             "Not started",
-            "Talking points: safety points not yet shown",
-            "Passed on attempt 2 of 2.",
+            "Talking points: not yet shown",
+            "Version 1",
+            "80% / 80%",
+            "[ ] needs review",
         ):
             self.assertIn(expected, text)
         missed_twice = self.sleep.current_version.questions.get(position=9)
         label = self.sleep.current_version.concepts[missed_twice.concept]
-        self.assertIn(" ".join(label.split()[:6]), text)
-        self.assertIn("(missed 2 times)", text)
+        self.assertIn(" ".join(label.split()[:3]), text)
+
+    def test_six_modules_with_three_talking_points_each_fit_on_one_page(self):
+        linked = list(Module.objects.order_by("title")[:6])
+        self.visit.assignments.clear()
+        for module in linked:
+            assignment = (
+                self.assignment
+                if module == self.sleep
+                else self.not_started
+                if module == self.breathing
+                else self.assign(self.pat, module)
+            )
+            self.visit.assignments.add(assignment)
+            self.sign_in(self.pat)
+            self.client.post(self.url("quiz", assignment), self.answers(assignment, right=2))
+            education_services.ask_question(
+                assignment=assignment, section="", text="Is it safe to take this with my pain pills at night?"
+            )
+        self.sign_in(self.alice)
+        rows = self.client.get(self.summary_url()).context["rows"]
+        self.assertEqual(len(rows), 6)
+        self.assertTrue(
+            all(len(row.talking_points) >= 3 for row in rows), [len(r.talking_points) for r in rows]
+        )
+        response = self.client.get(self.summary_url("visit_pdf"))
+        self.assertEqual(len(PdfReader(io.BytesIO(response.content)).pages), 1)
+        text = self.pdf_text(response)
+        for module in linked:
+            self.assertIn(" ".join(module.title.split()[:2]), text)
+
+
+class OnePageSummaryTests(VisitSummaryTestCase):
+    def test_modules_needing_attention_come_first_with_their_talking_points(self):
+        self.sign_in(self.pat)
+        self.pass_quiz(self.not_started)
+        self.client.get(self.url("reader", self.not_started))
+        self.acknowledge(self.not_started)
+        self.sign_in(self.alice)
+        rows = self.client.get(self.summary_url()).context["rows"]
+        # Sleep still has a safety point not shown; breathing is done and passed cleanly.
+        self.assertEqual([row.record.assignment for row in rows], [self.assignment, self.not_started])
+        self.assertEqual([row.needs_attention for row in rows], [True, False])
+        self.assertEqual(len(rows[0].talking_points), 1)
+
+    def test_the_header_names_the_patient_with_two_identifiers(self):
+        User.objects.filter(pk=self.pat.pk).update(
+            date_of_birth=datetime.date(1961, 5, 17), record_number="MRN-4471"
+        )
+        response = self.client.get(self.summary_url())
+        self.assertContains(response, "born 17 May 1961 · record number MRN-4471")
+        self.assertContains(response, "Modules, those needing attention first")
 
 
 class VisitHeldTests(VisitSummaryTestCase):
