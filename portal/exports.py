@@ -1,6 +1,8 @@
 """CSV written row by row, so an export of 50,000 assignments needs no more memory than 50."""
 
 import csv
+from functools import cache
+from zoneinfo import ZoneInfo
 
 from portal.models import AuditEvent
 
@@ -16,7 +18,48 @@ EXPORT_HEADER = [
     "due",
     "completed",
     "best score",
+    # For programs: the status as a code, the times in ISO 8601 with their UTC offset.
+    "status code",
+    "assigned (ISO 8601)",
+    "completed (ISO 8601)",
 ]
+# The status in the words of the clinician's pages.
+STATUS_WORDS = {
+    "new": "Not started",
+    "in_progress": "In progress",
+    "overdue": "Overdue",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "updated": "Needs to re-acknowledge",
+}
+
+
+def assignment_rows(rows):
+    """Export tuples (portal.selectors.assignment_export_rows) as the CSV shows them: the
+    status in words, times in the clinic's zone to the minute, then the machine columns."""
+    for *shown, status, assigned, due, completed, best, zone in rows:
+        yield (
+            *shown,
+            STATUS_WORDS.get(status, status),
+            _local(assigned, zone),
+            due,
+            _local(completed, zone),
+            best,
+            status,
+            assigned.isoformat(),
+            completed.isoformat() if completed else "",
+        )
+
+
+def _local(moment, zone: str) -> str:
+    return f"{moment.astimezone(_zone(zone)):%Y-%m-%d %H:%M}" if moment else ""
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

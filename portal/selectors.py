@@ -271,6 +271,7 @@ def assignment_export_rows(clinician: User, *, today: datetime.date):
             "due_date",
             "completed_at",
             "best_score",
+            "patient__clinic__time_zone",
         )
         # 100 rows a fetch keeps a 50,000-row export at the memory of a 50-row one
         # (benchmarks/export_memory.py: 1.35x); larger chunks raise the plateau, not the speed.

@@ -31,7 +31,7 @@ from portal.access import (
     clinic_admin_required,
     get_patient_for_clinic_admin,
 )
-from portal.exports import AUDIT_HEADER, audit_rows, csv_lines
+from portal.exports import AUDIT_HEADER, assignment_rows, audit_rows, csv_lines
 from portal.forms import (
     AssignForm,
     AuditFilterForm,
@@ -42,6 +42,7 @@ from portal.forms import (
     VisitForm,
 )
 from portal.models import AuditEvent
+from portal.wording import counted
 
 logger = logging.getLogger(__name__)
 Action = AuditEvent.Action
@@ -350,7 +351,9 @@ def _default_due_date():
 
 def _report_assignments(request, result):
     patients = {assignment.patient_id for assignment in result.created}
-    messages.success(request, f"Assigned {len(result.created)} module(s) to {len(patients)} patient(s).")
+    messages.success(
+        request, f"Assigned {counted(len(result.created), 'module')} to {counted(len(patients), 'patient')}."
+    )
     if result.skipped:
         examples = ", ".join(f"{patient} – {module}" for patient, module in result.skipped[:5])
         more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
@@ -391,7 +394,7 @@ def export_assignments(request):
     for clinic_id in Clinic.objects.of_member(request.user).values_list("pk", flat=True):
         audit.record(Action.EXPORT_DOWNLOADED, request=request, clinic_id=clinic_id)
     rows = selectors.assignment_export_rows(request.user, today=timezone.localdate())
-    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(assignment_rows(rows)), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="assignments-{timezone.localdate()}.csv"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -20,6 +20,7 @@ from portal import audit
 from portal.access import content_editor_required, get_version_for_editor
 from portal.forms import ApproveVersionForm, RejectVersionForm
 from portal.models import AuditEvent
+from portal.wording import counted
 
 Action = AuditEvent.Action
 RECENT_DECISIONS = 20
@@ -54,7 +55,10 @@ def load_drafts(request):
             audit.record(
                 Action.DRAFTS_LOADED, request=request, detail=", ".join(report.created + report.updated)
             )
-        messages.success(request, f"Loaded {new} new draft(s); {len(report.unchanged)} module(s) unchanged.")
+        messages.success(
+            request,
+            f"Loaded {counted(new, 'new draft')}; {counted(len(report.unchanged), 'module')} unchanged.",
+        )
     return redirect("portal:library_review")
 
 

@@ -21,6 +21,7 @@ from portal.forms import TeachBackForm, VisitCancelForm, VisitForm, VisitHeldFor
 from portal.models import AuditEvent
 from portal.pdf import visit_summary_pdf
 from portal.views import _patient_page
+from portal.wording import counted
 
 Action = AuditEvent.Action
 
@@ -208,7 +209,7 @@ def visit_teach_back(request, code):
             form.add_error(None, error)
         else:
             _audit_visit(request, Action.TEACH_BACK_RECORDED, visit, changed=[f"{len(added)} module(s)"])
-            messages.success(request, f"Recorded teach-back for {_modules(len(added))}.")
+            messages.success(request, f"Recorded teach-back for {counted(len(added), 'module')}.")
             return redirect(f"{reverse('portal:visit_summary', args=[visit.code])}#teach-back")
     return _visit_page(request, visit, teach_back_form=form, status=400)
 
@@ -251,7 +252,3 @@ def _linked_assignment(visit, code):
 
 def _due_in_two_weeks(visit):
     return visit.patient.clinic.today() + datetime.timedelta(days=14)
-
-
-def _modules(count: int) -> str:
-    return f"{count} module" if count == 1 else f"{count} modules"

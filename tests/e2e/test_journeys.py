@@ -39,7 +39,7 @@ def test_a_clinician_invites_a_patient_who_sets_a_password_and_sees_the_assigned
     clinician.get_by_text("The invitation email is on its way").wait_for()
     clinician.get_by_label("Driving and machinery").check()
     clinician.get_by_role("button", name="Assign").click()
-    clinician.get_by_text("Assigned 1 module(s) to 1 patient(s)").wait_for()
+    clinician.get_by_text("Assigned 1 module to 1 patient").wait_for()
 
     link = re.search(r"http://\S+?(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
     patient = new_page(viewport=PHONE)
@@ -154,9 +154,12 @@ def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv
     row.get_by_role("link", name="Pat Patient").click()
     clinician.get_by_role("link", name=re.compile(r"\d{1,2} \w{3} \d{4}")).first.click()
     clinician.get_by_role("heading", name="Follow-up visit summary").wait_for()
-    clinician.get_by_text("Talking points: not yet shown (1)").wait_for()
     missed = Answer.objects.select_related("question__version").get(is_correct=False).question
-    clinician.get_by_text(missed.version.concepts[missed.concept]).wait_for()
+    # The table's talking point, then the question as asked under "Quiz details".
+    table = clinician.locator("table.summary-table")
+    table.get_by_text(missed.version.concepts[missed.concept]).wait_for()
+    clinician.locator("summary", has_text="Quiz details per module").click()
+    clinician.get_by_text("Talking points: not yet shown (1)").wait_for()
     clinician.get_by_text(missed.text, exact=False).first.wait_for()
 
     with clinician.expect_download() as pdf:
@@ -169,7 +172,7 @@ def test_the_clinician_sees_the_completion_the_visit_summary_the_pdf_and_the_csv
         clinician.get_by_role("link", name="Download CSV").click()
     rows = list(csv.reader(io.StringIO(Path(export.value.path()).read_text(encoding="utf-8"))))
     assert rows[0][0] == "patient"
-    assert [rows[1][0], rows[1][4], rows[1][6]] == ["Pat Patient", "Driving and machinery", "completed"]
+    assert [rows[1][0], rows[1][4], rows[1][6]] == ["Pat Patient", "Driving and machinery", "Completed"]
 
 
 def test_an_editor_approves_a_material_change_and_the_patient_acknowledges_it_again(new_page):

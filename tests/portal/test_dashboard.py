@@ -197,7 +197,7 @@ class BulkAssignTests(EducationTestCase):
         response = self.bulk([self.pat, other])
         in_the_set = len(services.MODULE_SETS["starting"].slugs)
         self.assertEqual(Assignment.objects.filter(patient__in=[self.pat, other]).count(), 2 * in_the_set)
-        self.assertContains(response, f"Assigned {2 * in_the_set - 1} module(s) to 2 patient(s)")
+        self.assertContains(response, f"Assigned {2 * in_the_set - 1} modules to 2 patients")
         self.assertContains(response, "Skipped 1 already open")
 
     def test_a_forged_patient_from_another_clinic_refuses_the_whole_request(self):
@@ -235,7 +235,7 @@ class BulkAssignTests(EducationTestCase):
     def test_1000_ticked_patients_are_assigned_through_the_page(self):
         patients = self.many_patients(1000)
         response = self.bulk(patients, module_set="", modules=[self.sleep.pk, self.driving.pk])
-        self.assertContains(response, "Assigned 2000 module(s) to 1000 patient(s)")
+        self.assertContains(response, "Assigned 2,000 modules to 1,000 patients")
 
     def test_all_patients_matching_the_filter_and_search_on_every_page(self):
         overdue = [PatientFactory(full_name=f"Lee Late {n}", clinic=self.riverside) for n in range(60)]
@@ -248,7 +248,7 @@ class BulkAssignTests(EducationTestCase):
         response = self.bulk(
             [], all_matching="on", status="overdue", module_set="", modules=[self.driving.pk]
         )
-        self.assertContains(response, "Assigned 60 module(s) to 60 patient(s)")
+        self.assertContains(response, "Assigned 60 modules to 60 patients")
         self.assertEqual(Assignment.objects.filter(module=self.driving, patient__in=overdue).count(), 60)
         self.assertEqual(response.redirect_chain[-1][0], f"{reverse('portal:dashboard')}?status=overdue")
 

@@ -90,7 +90,7 @@ class AssignFromPatientPageTests(EducationTestCase):
             follow=True,
         )
         self.assertEqual(Assignment.objects.filter(patient=self.pat).count(), 2)
-        self.assertContains(response, "Assigned 1 module(s) to 1 patient(s)")
+        self.assertContains(response, "Assigned 1 module to 1 patient")
         self.assertContains(response, "Skipped 1 already open: Pat Patient – Sleep medicines")
 
     def test_it_links_the_new_assignments_to_a_chosen_visit(self):

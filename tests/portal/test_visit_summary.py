@@ -283,8 +283,19 @@ class ExportTests(VisitSummaryTestCase):
         self.assertEqual(len(rows), 3)
         sleep_row = next(row for row in rows if row[4] == self.sleep.title)
         self.assertEqual(
-            (sleep_row[0], sleep_row[5], sleep_row[6], sleep_row[10]), ("Pat Patient", "1", "completed", "80")
+            (sleep_row[0], sleep_row[5], sleep_row[6], sleep_row[10], sleep_row[11]),
+            ("Pat Patient", "1", "Completed", "80", "completed"),
         )
+        breathing_row = next(row for row in rows if row[4] == self.breathing.title)
+        self.assertEqual((breathing_row[6], breathing_row[11]), ("Not started", "new"))
+
+    def test_times_are_in_the_clinics_zone_to_the_minute_with_an_iso_column_beside(self):
+        summer = datetime.datetime(2026, 7, 1, 11, 30, 15, 123456, tzinfo=datetime.UTC)
+        self.not_started.__class__.objects.filter(pk=self.not_started.pk).update(assigned_at=summer)
+        rows = self.rows(self.client.get(reverse("portal:export_assignments")))
+        row = next(row for row in rows if row[4] == self.breathing.title)
+        # London is on summer time in July: 12:30 there, seconds and microseconds dropped.
+        self.assertEqual((row[7], row[12]), ("2026-07-01 12:30", "2026-07-01T11:30:15.123456+00:00"))
 
     def test_another_clinics_assignments_are_not_exported(self):
         rows = self.rows(self.client.get(reverse("portal:export_assignments")))
