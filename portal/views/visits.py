@@ -136,7 +136,7 @@ def visit_no_show(request, code):
         messages.error(request, " ".join(error.messages))
     else:
         _audit_visit(request, Action.VISIT_NO_SHOW, visit)
-        messages.success(request, "The visit is marked as missed. Its summary stays as it is.")
+        messages.success(request, "The visit is marked as missed.")
     return redirect("portal:visit_summary", code=visit.code)
 
 
