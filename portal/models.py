@@ -2,8 +2,6 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.db import models
-from django.db.models import Value
-from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from accounts.models import Clinic, User
@@ -256,25 +254,6 @@ class ClinicFigures(models.Model):
         return f"Figures of clinic {self.clinic_id} as of {self.as_of:%Y-%m-%d %H:%M}"
 
 
-class TeachBackQuerySet(models.QuerySet):
-    def of_patient(self, patient_id: int):
-        """A patient's teach-back records, oldest first, with who recorded them and the
-        module each is about."""
-        return (
-            self.filter(visit__patient=patient_id)
-            .annotate(
-                module_id=models.F("assignment__module_id"),
-                visit_scheduled_at=models.F("visit__scheduled_at"),
-                recorded_by_name=Coalesce(
-                    NullIf("recorded_by__full_name", Value("")),
-                    "recorded_by__email",
-                    output_field=models.CharField(),
-                ),
-            )
-            .order_by("recorded_at", "pk")
-        )
-
-
 class TeachBack(models.Model):
     """What the clinician checked with the patient at a visit, for one module: did the
     patient explain it back in their own words? Append-only (a trigger on PostgreSQL): a
@@ -292,8 +271,6 @@ class TeachBack(models.Model):
     note = models.CharField(max_length=300, blank=True)
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
-
-    objects = TeachBackQuerySet.as_manager()
 
     class Meta:
         indexes = [

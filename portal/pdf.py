@@ -1,6 +1,7 @@
 """The visit summary and the acknowledgment receipt as PDFs, drawn with reportlab (no
 system libraries needed)."""
 
+import functools
 from io import BytesIO
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -60,6 +61,7 @@ def visit_summary_pdf(visit, rows, questions=()) -> bytes:
 _SMALLER_OF_A4_AND_LETTER = (min(A4[0], LETTER[0]), min(A4[1], LETTER[1]))
 
 
+@functools.cache
 def _compact_styles() -> dict:
     sample = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=sample["Normal"], fontSize=8.5, leading=10.5)

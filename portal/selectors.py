@@ -298,13 +298,8 @@ def audit_events(admin: User, *, patient=None, actor=None, since=None, until=Non
     return events.order_by("-at", "-pk")
 
 
-def teach_backs(patient_id: int) -> list[TeachBack]:
-    """The patient's teach-back records, oldest first: one query for a page."""
-    return list(TeachBack.objects.of_patient(patient_id))
-
-
-# A visit's teach-back rows as columns of the visit's row: the patient page reads both in
-# one query (it was at 18 queries; the issue asks for 12 at most).
+# A visit's teach-back rows as columns of the visit's row: a page reads both in one query
+# (the patient page was at 18 queries; the issue asks for 12 at most).
 TEACH_BACK_COLUMNS = {
     "tb_pk": "teach_backs__pk",
     "tb_assignment": "teach_backs__assignment_id",

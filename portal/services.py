@@ -65,13 +65,13 @@ ALREADY_ENDED = {
 }
 
 
-def _end(visit: FollowUpVisit, **fields) -> None:
-    """Record how a planned visit ended, once: the UPDATE matches only a visit still planned,
-    so two clinicians acting at the same moment cannot both end it."""
+def _change_planned(visit: FollowUpVisit, **fields) -> None:
+    """Change a visit that is still planned: the UPDATE matches only such a visit, so two
+    clinicians acting at the same moment cannot both end or move it. An unsent digest for
+    the old day goes with it."""
     if visit.state != "planned":
         raise ValidationError(ALREADY_ENDED[visit.state])
-    ended = FollowUpVisit.objects.still_planned().filter(pk=visit.pk).update(**fields)
-    if not ended:
+    if not FollowUpVisit.objects.still_planned().filter(pk=visit.pk).update(**fields):
         visit.refresh_from_db()
         raise ValidationError(
             ALREADY_ENDED.get(visit.state, "This visit changed meanwhile. Reload the page.")
@@ -83,7 +83,7 @@ def _end(visit: FollowUpVisit, **fields) -> None:
 
 def mark_visit_held(*, visit: FollowUpVisit, held_by: User, note: str) -> None:
     """Record that the visit took place, once, with the clinician's short note."""
-    _end(visit, held_at=timezone.now(), held_by=held_by, held_note=note.strip())
+    _change_planned(visit, held_at=timezone.now(), held_by=held_by, held_note=note.strip())
 
 
 def cancel_visit(*, visit: FollowUpVisit, cancelled_by: User, reason: str) -> None:
@@ -92,14 +92,16 @@ def cancel_visit(*, visit: FollowUpVisit, cancelled_by: User, reason: str) -> No
         raise ValidationError({"reason": "Say why the visit is cancelled."})
     if visit.state == "held":
         raise ValidationError("A visit that was held cannot be cancelled.")
-    _end(visit, cancelled_at=timezone.now(), cancelled_by=cancelled_by, cancel_reason=reason.strip())
+    _change_planned(
+        visit, cancelled_at=timezone.now(), cancelled_by=cancelled_by, cancel_reason=reason.strip()
+    )
 
 
 def mark_no_show(*, visit: FollowUpVisit, marked_by: User) -> None:
     """The patient did not come: only once the visit's time has come."""
     if visit.state == "planned" and visit.scheduled_at > timezone.now():
         raise ValidationError("A visit can be marked as missed only once its time has come.")
-    _end(visit, no_show_at=timezone.now(), no_show_by=marked_by)
+    _change_planned(visit, no_show_at=timezone.now(), no_show_by=marked_by)
 
 
 @transaction.atomic
@@ -122,15 +124,7 @@ def reschedule_visit(
     ]
     if not changed:
         raise ValidationError("Nothing changed: choose another time or another clinician.")
-    moved = (
-        FollowUpVisit.objects.still_planned()
-        .filter(pk=visit.pk)
-        .update(scheduled_at=scheduled_at, clinician=clinician)
-    )
-    if not moved:
-        raise ValidationError("This visit changed meanwhile. Reload the page.")
-    visit.scheduled_at, visit.clinician = scheduled_at, clinician
-    _drop_unsent_digests(visit)
+    _change_planned(visit, scheduled_at=scheduled_at, clinician=clinician)
     return changed
 
 

@@ -38,9 +38,7 @@ def visit_new(request, code):
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
-                audit.record(
-                    Action.VISIT_SCHEDULED, request=request, patient=patient, detail=f"visit {visit.code}"
-                )
+                _audit_visit(request, Action.VISIT_SCHEDULED, visit)
                 messages.success(request, f"Scheduled the visit on {visit.label()}.")
                 # Back where the clinician was, with the new visit in the list.
                 return redirect("portal:patient_detail", code=patient.code)
@@ -79,7 +77,8 @@ def _visit_page(request, visit, *, held_form=None, teach_back_form=None, status=
 
 def _records(visit) -> list:
     """The modules linked to the visit with their quiz results and teach-back."""
-    return selectors.add_teach_back(visit_records(visit), selectors.teach_backs(visit.patient_id), visit)
+    _, teach_backs = selectors.visits_and_teach_backs(visit.patient_id)
+    return selectors.add_teach_back(visit_records(visit), teach_backs, visit)
 
 
 def _agenda(visit) -> list:
