@@ -114,10 +114,10 @@ class UserAdmin(DjangoUserAdmin):
 class InvitationAdmin(admin.ModelAdmin):
     """Read-only: invitations are created and used only through the portal's services."""
 
-    list_display = ["patient", "sent_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
-    list_select_related = ["patient", "sent_by"]
+    list_display = ["invitee", "sent_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    list_select_related = ["invitee", "sent_by"]
     # Listed explicitly; the token's hash is never shown.
-    fields = ["code", "patient", "sent_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
+    fields = ["code", "invitee", "sent_by", "created_at", "expires_at", "accepted_at", "revoked_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

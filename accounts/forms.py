@@ -4,8 +4,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from accounts.models import Clinic, User
 
 
-class InvitePatientForm(forms.Form):
-    """Validates and normalises what a clinician typed; `invite_patient` does the rest."""
+class PatientDetailsForm(forms.Form):
+    """What the clinic keeps about a patient, validated and normalised; the services
+    (`invite_patient`, `update_patient`) check the rest."""
 
     full_name = forms.CharField(max_length=150)
     email = forms.EmailField(label="Email address", max_length=254)
@@ -17,6 +18,20 @@ class InvitePatientForm(forms.Form):
     record_number = forms.CharField(
         max_length=50, required=False, help_text="Optional. Unique within the clinic."
     )
+
+    def clean_full_name(self):
+        return tidy_name(self.cleaned_data["full_name"], "Enter the patient's full name.")
+
+
+def tidy_name(typed: str, when_empty: str) -> str:
+    """A typed name with its spaces tidied; `when_empty` is the error for a blank one."""
+    name = " ".join(typed.split())
+    if not name:
+        raise forms.ValidationError(when_empty)
+    return name
+
+
+class InvitePatientForm(PatientDetailsForm):
     clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
 
     def __init__(self, *args, clinician: User, **kwargs):
@@ -24,12 +39,6 @@ class InvitePatientForm(forms.Form):
         # Only the clinician's own clinics are valid choices: a forged id is refused.
         self.fields["clinic"].queryset = Clinic.objects.of_member(clinician)
         self.order_fields(["clinic", "full_name", "email", "date_of_birth", "record_number"])
-
-    def clean_full_name(self):
-        name = " ".join(self.cleaned_data["full_name"].split())
-        if not name:
-            raise forms.ValidationError("Enter the patient's full name.")
-        return name
 
 
 def add_service_errors(form, error):

@@ -76,10 +76,12 @@ class UserQuerySet(models.QuerySet):
         return self.patients().filter(clinic__memberships__user=user)
 
     def with_account_status(self, now=None):
-        """Annotate `account_status`: active, invited, or not invited (no live link)."""
-        pending = Invitation.objects.pending(now).filter(patient=OuterRef("pk"))
+        """Annotate `account_status`: inactive (deactivated by the clinic), active, invited,
+        or not invited (no live link)."""
+        pending = Invitation.objects.pending(now).filter(invitee=OuterRef("pk"))
         return self.annotate(
             account_status=Case(
+                When(is_active=False, then=Value("inactive")),
                 When(~Q(password__startswith=UNUSABLE_PASSWORD_PREFIX), then=Value("active")),
                 When(Exists(pending), then=Value("invited")),
                 default=Value("not_invited"),
@@ -226,17 +228,18 @@ class InvitationQuerySet(models.QuerySet):
 
 
 class Invitation(models.Model):
-    """A one-time link that lets a patient set their password. Only the token's hash
-    is stored, so a copy of the database cannot be used to take over an account."""
+    """A one-time link that lets a new patient or clinician set their password, proving
+    the address is theirs. Only the token's hash is stored, so a copy of the database
+    cannot be used to take over an account."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for the patient"
+        PENDING = "pending", "Waiting to be accepted"
         ACCEPTED = "accepted", "Accepted"
         REVOKED = "revoked", "Replaced by a newer link"
         EXPIRED = "expired", "Expired"
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    invitee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
     sent_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -251,14 +254,14 @@ class Invitation(models.Model):
         constraints = [
             # Re-sending revokes the old link first; the database holds us to it.
             models.UniqueConstraint(
-                fields=["patient"],
+                fields=["invitee"],
                 condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
-                name="one_live_invitation_per_patient",
+                name="one_live_invitation_per_invitee",
             ),
         ]
 
     def __str__(self):
-        return f"Invitation for {self.patient} ({self.get_status_display()})"
+        return f"Invitation for {self.invitee} ({self.get_status_display()})"
 
     @property
     def status(self):

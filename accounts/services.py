@@ -1,4 +1,5 @@
-"""Writes about people and clinics: inviting patients, accepting invitations.
+"""Writes about people and clinics: inviting patients and clinicians, accepting
+invitations, re-verifying a changed address, and a clinic's staff.
 
 Views, commands and the admin call these; none of them reimplements the rules.
 """
@@ -18,7 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Clinic, Invitation, User
+from accounts.models import Clinic, Invitation, Membership, User
 from accounts.signals import patient_added
 
 logger = logging.getLogger(__name__)
@@ -62,45 +63,158 @@ def invite_patient(
         with transaction.atomic():
             patient.save()
             patient_added.send(sender=User, patient=patient)
-            invitation, token = _create_invitation(patient=patient, sent_by=clinician)
+            invitation, token = _create_invitation(invitee=patient, sent_by=clinician)
     except IntegrityError as error:
         # Two clinicians adding the same person at the same moment: one wins.
         raise ValidationError(
             {"email": "This patient was added a moment ago. Refresh the patient list."}
         ) from error
-    return SentInvitation(invitation, _send_invitation_email(invitation, token))
+    return send_invitation(invitation, token, clinic)
 
 
 def resend_invitation(*, patient: User, sent_by: User) -> SentInvitation:
     """Replace the patient's invitation with a new link; the old link stops working."""
     _require_membership(sent_by, patient.clinic)
-    if patient.has_usable_password():
-        raise ValidationError("This patient has already set up their account.")
+    if not patient.is_active:
+        raise ValidationError("This patient's account is inactive. Reactivate it first.")
+    return _resend(patient, sent_by, patient.clinic, "This patient has already set up their account.")
+
+
+def _resend(invitee: User, sent_by: User, clinic: Clinic, already_set_up: str) -> SentInvitation:
+    if invitee.has_usable_password():
+        raise ValidationError(already_set_up)
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=patient.pk)
-        patient.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        invitation, token = _create_invitation(patient=patient, sent_by=sent_by)
-    return SentInvitation(invitation, _send_invitation_email(invitation, token))
+        User.objects.select_for_update().get(pk=invitee.pk)
+        invitation, token = replace_invitation(invitee=invitee, sent_by=sent_by)
+    return send_invitation(invitation, token, clinic)
+
+
+def replace_invitation(*, invitee: User, sent_by: User) -> tuple[Invitation, str]:
+    """A new link for `invitee`, the old one revoked; in the caller's transaction. The
+    token goes into the email only (`send_invitation`)."""
+    revoke_invitations(invitee)
+    return _create_invitation(invitee=invitee, sent_by=sent_by)
+
+
+def revoke_invitations(invitee: User) -> None:
+    invitee.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def send_invitation(invitation: Invitation, token: str, clinic: Clinic) -> SentInvitation:
+    """Email a link made by `replace_invitation`, once its transaction has committed."""
+    return SentInvitation(invitation, _send_invitation_email(invitation, token, clinic))
 
 
 def find_invitation(token: str) -> Invitation | None:
     """The invitation a link's token belongs to, in any state, or None."""
-    return Invitation.objects.select_related("patient__clinic").filter(token_hash=hash_token(token)).first()
+    return Invitation.objects.select_related("invitee__clinic").filter(token_hash=hash_token(token)).first()
+
+
+def invited_to(invitation: Invitation) -> Clinic | None:
+    """The clinic the link invites to: a patient's own, or a clinician's first."""
+    invitee = invitation.invitee
+    return invitee.clinic or Clinic.objects.of_member(invitee).order_by("memberships__created_at").first()
 
 
 @transaction.atomic
 def accept_invitation(*, invitation: Invitation, password: str) -> User:
-    """Set the patient's password and use up the invitation. The conditional update
-    claims the link, so two tabs submitting at once cannot both succeed."""
-    claimed = Invitation.objects.pending().filter(pk=invitation.pk).update(accepted_at=timezone.now())
+    """Set the invitee's password and use up the invitation. The conditional update
+    claims the link, so two tabs submitting at once cannot both succeed. A deactivated
+    account's link is refused: deactivation is meant to stop sign-in."""
+    claimed = (
+        Invitation.objects.pending()
+        .filter(pk=invitation.pk, invitee__is_active=True)
+        .update(accepted_at=timezone.now())
+    )
     if claimed != 1:
         raise ValidationError("This invitation link has already been used or has expired.")
-    patient = invitation.patient
-    patient.set_password(password)
-    patient.save(update_fields=["password"])
-    return patient
+    invitee = invitation.invitee
+    invitee.set_password(password)
+    invitee.save(update_fields=["password"])
+    return invitee
+
+
+# A clinic's staff --------------------------------------------------------------------------
+
+STAFF_EMAIL_REFUSAL = (
+    "This email address cannot be used for a new clinician here. Ask them for another address, "
+    "or ask the portal's administrators to add an existing account."
+)
+
+
+def invite_clinician(*, admin: User, clinic: Clinic, full_name: str, email: str, role: str) -> SentInvitation:
+    """Create a clinician's account on `clinic`'s staff and email them a one-time link to
+    set their password. An address already in use anywhere gets one neutral answer, as for
+    patients, unless it is on this clinic's staff already."""
+    require_clinic_admin(admin, clinic)
+    email = User.objects.normalize_email(email)
+    _refuse_staff_email(email, clinic)
+    clinician = User(role=User.Role.CLINICIAN, full_name=" ".join(full_name.split()), email=email)
+    clinician.set_unusable_password()
+    clinician.full_clean()
+    try:
+        with transaction.atomic():
+            clinician.save()
+            Membership.objects.create(user=clinician, clinic=clinic, role=role)
+            invitation, token = _create_invitation(invitee=clinician, sent_by=admin)
+    except IntegrityError as error:
+        raise ValidationError(
+            {"email": "This clinician was added a moment ago. Refresh the page."}
+        ) from error
+    return send_invitation(invitation, token, clinic)
+
+
+def resend_staff_invitation(*, admin: User, membership: Membership) -> SentInvitation:
+    """A new link for a clinician who has not set their password yet; the old one stops working."""
+    require_clinic_admin(admin, membership.clinic)
+    already = f"{membership.user} has already set up their account."
+    return _resend(membership.user, admin, membership.clinic, already)
+
+
+def _refuse_staff_email(email: str, clinic: Clinic) -> None:
+    existing = User.objects.filter(email=email).first()
+    if existing is None:
+        return
+    if existing.memberships.filter(clinic=clinic).exists():
+        raise ValidationError({"email": "This person is already on this clinic's staff."})
+    raise ValidationError({"email": STAFF_EMAIL_REFUSAL})
+
+
+def require_clinic_admin(user: User, clinic: Clinic) -> None:
+    if not user.is_clinic_admin(clinic):
+        raise ValidationError("Only a clinic admin of this clinic can change its staff.")
+
+
+LAST_ADMIN_REFUSAL = "A clinic keeps at least one clinic admin. Make someone else a clinic admin first."
+
+
+@transaction.atomic
+def change_staff_role(*, admin: User, membership: Membership, role: str) -> bool:
+    """Make a member a clinician or a clinic admin; False if that is their role already."""
+    require_clinic_admin(admin, membership.clinic)
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": "Choose clinician or clinic admin."})
+    if membership.role == role:
+        return False
+    if role != Membership.Role.ADMIN:
+        refuse_losing_last_admin(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return True
+
+
+def refuse_losing_last_admin(membership: Membership) -> None:
+    """Refuse a change that would leave the clinic without an admin. The clinic's admin
+    rows are locked first, so two admins demoting each other at once cannot both succeed."""
+    admins = list(
+        Membership.objects.select_for_update()
+        .filter(clinic=membership.clinic_id, role=Membership.Role.ADMIN)
+        .values_list("pk", flat=True)
+    )
+    if admins == [membership.pk]:
+        raise ValidationError(LAST_ADMIN_REFUSAL)
 
 
 def _require_membership(clinician: User, clinic: Clinic) -> None:
@@ -113,11 +227,11 @@ NEUTRAL_EMAIL_REFUSAL = (
 )
 
 
-def _refuse_existing_email(email: str, clinic: Clinic) -> None:
+def _refuse_existing_email(email: str, clinic: Clinic, *, owner: User | None = None) -> None:
     """The clinic's own patient can be named; anywhere else the address is used (another
     clinic's patient, a staff account) gets one neutral answer, so a clinician cannot learn
-    where an address is registered."""
-    existing = User.objects.filter(email=email).first()
+    where an address is registered. `owner` may keep their own address."""
+    existing = User.objects.filter(email=email).exclude(pk=owner.pk if owner else None).first()
     if existing is None:
         return
     if existing.is_patient and existing.clinic_id == clinic.pk:
@@ -129,11 +243,17 @@ def _refuse_existing_email(email: str, clinic: Clinic) -> None:
     raise ValidationError({"email": message})
 
 
-def _create_invitation(*, patient: User, sent_by: User) -> tuple[Invitation, str]:
+def refuse_taken_email(email: str, clinic: Clinic, *, owner: User) -> None:
+    """For a patient's changed address: taken by anyone else, the same answers as for a
+    new patient."""
+    _refuse_existing_email(email, clinic, owner=owner)
+
+
+def _create_invitation(*, invitee: User, sent_by: User) -> tuple[Invitation, str]:
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     invitation = Invitation.objects.create(
-        patient=patient,
+        invitee=invitee,
         sent_by=sent_by,
         token_hash=hash_token(token),
         created_at=now,
@@ -142,10 +262,11 @@ def _create_invitation(*, patient: User, sent_by: User) -> tuple[Invitation, str
     return invitation, token
 
 
-def _send_invitation_email(invitation: Invitation, token: str) -> bool:
+def _send_invitation_email(invitation: Invitation, token: str, clinic: Clinic) -> bool:
     """Send the link. The email names the clinic and nothing about the patient's health."""
     context = {
-        "clinic_name": invitation.patient.clinic.name,
+        "clinic_name": clinic.name,
+        "for_staff": invitation.invitee.is_clinician,
         "link": settings.SITE_URL + reverse("accounts:accept_invitation", args=[token]),
         "expires_at": invitation.expires_at,
         "valid_days": settings.INVITATION_VALID_DAYS,
@@ -153,7 +274,7 @@ def _send_invitation_email(invitation: Invitation, token: str) -> bool:
     message = EmailMultiAlternatives(
         subject=render_to_string("emails/invitation_subject.txt", context).strip(),
         body=render_to_string("emails/invitation.txt", context),
-        to=[invitation.patient.email],
+        to=[invitation.invitee.email],
     )
     message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
     try:

@@ -19,20 +19,25 @@ def accept_invitation(request, token):
     invitation = services.find_invitation(token)
     if invitation is None or invitation.status != Invitation.Status.PENDING:
         return _unusable_invitation(request, invitation)
-    form = SetPasswordForm(invitation.patient, posted_data(request))
+    form = SetPasswordForm(invitation.invitee, posted_data(request))
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.accept_invitation(
+            invitee = services.accept_invitation(
                 invitation=invitation, password=form.cleaned_data["new_password1"]
             )
         except ValidationError:
             invitation.refresh_from_db()
             return _unusable_invitation(request, invitation)
-        login(request, patient, backend="accounts.backends.UserWithClinicBackend")
-        signals.invitation_accepted.send(sender=type(patient), request=request, user=patient)
+        login(request, invitee, backend="accounts.backends.UserWithClinicBackend")
+        signals.invitation_accepted.send(sender=type(invitee), request=request, user=invitee)
         messages.success(request, "Your password is set. Welcome to your education portal.")
         return redirect("home")
-    context = {"form": form, "clinic": invitation.patient.clinic, "email": invitation.patient.email}
+    context = {
+        "form": form,
+        "clinic": services.invited_to(invitation),
+        "email": invitation.invitee.email,
+        "for_staff": invitation.invitee.is_clinician,
+    }
     return render(request, "accounts/accept_invitation.html", context)
 
 

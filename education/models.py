@@ -525,6 +525,10 @@ class PatientProgress(models.Model):
     last_activity = models.DateTimeField(null=True, blank=True)
     latest_score = models.PositiveSmallIntegerField(null=True, blank=True)
     latest_passed = models.BooleanField(null=True, blank=True)
+    # Which module the latest quiz was on: a score alone does not tell the clinician what to ask.
+    latest_module = models.ForeignKey(
+        "Module", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reacknowledge_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:

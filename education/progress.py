@@ -72,6 +72,7 @@ def _figures() -> dict:
         ),
         "latest_score": _latest_attempt("score"),
         "latest_passed": _latest_attempt("passed"),
+        "latest_module_id": _latest_attempt("assignment__module_id"),
         # Since when a module the patient had acknowledged was updated and awaits a new one.
         "reacknowledge_since": _per_patient(assigned, Min("reacknowledge_since")),
     }

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.access import clinician_required
-from accounts.models import Clinic, User
+from accounts.models import Clinic, Membership, User
 from education.compiled import AN_ID, CompiledObjects
 from education.models import ModuleVersion
 from portal.models import FollowUpVisit
@@ -63,6 +63,14 @@ def get_patient_for_clinic_admin(request, code) -> User:
     return get_object_or_404(
         User.objects.patients().filter(clinic__in=Clinic.objects.administered_by(request.user)), code=code
     )
+
+
+def get_membership_for_clinic_admin(request, clinic_code, user_code) -> Membership:
+    """A place on the staff of a clinic the signed-in user administers, or a 404."""
+    memberships = Membership.objects.select_related("user", "clinic").filter(
+        clinic__in=Clinic.objects.administered_by(request.user)
+    )
+    return get_object_or_404(memberships, clinic__code=clinic_code, user__code=user_code)
 
 
 def content_editor_required(view):

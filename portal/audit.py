@@ -107,7 +107,12 @@ def _sign_in_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(invitation_accepted)
 def _invitation_accepted(sender, request, user, **kwargs):
-    record(Action.INVITATION_ACCEPTED, request=request, actor=user, patient=user)
+    if user.is_patient:
+        record(Action.INVITATION_ACCEPTED, request=request, actor=user, patient=user)
+        return
+    # A clinician joining: each clinic whose staff they joined sees it.
+    for clinic_id in user.memberships.values_list("clinic_id", flat=True):
+        record(Action.INVITATION_ACCEPTED, request=request, actor=user, clinic_id=clinic_id)
 
 
 SECOND_STEP_ACTIONS = {

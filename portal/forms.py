@@ -2,7 +2,8 @@ import uuid
 
 from django import forms
 
-from accounts.models import User
+from accounts.forms import PatientDetailsForm, tidy_name
+from accounts.models import Clinic, Membership, User
 from education import receipts
 from education.models import Assignment, Module
 from education.services import MODULE_SETS
@@ -256,6 +257,7 @@ class DashboardFilterForm(forms.Form):
         ("completed", "Completed"),
         ("overdue", "Overdue"),
         ("visit_soon", "Visit in the next 7 days"),
+        ("inactive", "Inactive (deactivated)"),
     ]
     SORT_CHOICES = [("due", "Next due date"), ("activity", "Last activity"), ("name", "Name")]
 
@@ -345,3 +347,50 @@ class ReceiptCheckForm(forms.Form):
         if printed and any(char not in "0123456789abcdef" for char in printed):
             raise forms.ValidationError("A SHA-256 has only the digits 0 to 9 and the letters a to f.")
         return printed
+
+
+class PatientEditForm(PatientDetailsForm):
+    """The patient's details as they are, to correct."""
+
+    FIELDS = ("full_name", "email", "date_of_birth", "record_number")
+
+    def __init__(self, *args, patient: User, **kwargs):
+        super().__init__(*args, initial={name: getattr(patient, name) for name in self.FIELDS}, **kwargs)
+        self.fields["email"].help_text = (
+            "A new address is checked first: the patient gets a new invitation there and signs in "
+            "again once they accept it."
+        )
+
+
+class TransferForm(forms.Form):
+    clinic = forms.ModelChoiceField(
+        label="Move to",
+        queryset=Clinic.objects.none(),
+        empty_label=None,
+        help_text="Clinics you work in. The patient's records go with them; this clinic's staff "
+        "no longer see them.",
+    )
+
+    def __init__(self, *args, patient: User, clinician: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the clinician's other clinics: a forged id is refused.
+        self.fields["clinic"].queryset = Clinic.objects.of_member(clinician).exclude(pk=patient.clinic_id)
+
+
+class StaffInviteForm(forms.Form):
+    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+    full_name = forms.CharField(max_length=150)
+    email = forms.EmailField(label="Email address", max_length=254)
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.CLINICIAN)
+
+    def __init__(self, *args, admin: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the clinics this admin runs: a forged id is refused.
+        self.fields["clinic"].queryset = Clinic.objects.administered_by(admin)
+
+    def clean_full_name(self):
+        return tidy_name(self.cleaned_data["full_name"], "Enter the clinician's full name.")
+
+
+class StaffRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Membership.Role.choices)

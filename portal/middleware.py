@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpResponseNotFound
+from django.template import loader
 
 
 class PermissionsPolicyMiddleware:
@@ -20,6 +22,23 @@ class PermissionsPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class OwnNotFoundPageMiddleware:
+    """With DEBUG on, Django answers a 404 with its technical page, which repeats the path
+    and lists the site's URL patterns. Under the pages that hold records the portal's own
+    page answers even then: a demo on a projector or a shared screen must not show it."""
+
+    RECORD_PATHS = ("/patients/", "/visits/", "/assignments/", "/questions/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.DEBUG and response.status_code == 404 and request.path.startswith(self.RECORD_PATHS):
+            return HttpResponseNotFound(loader.render_to_string("404.html", request=request))
         return response
 
 

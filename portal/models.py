@@ -36,6 +36,9 @@ class FollowUpVisit(models.Model):
     cancel_reason = models.CharField(max_length=200, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True, help_text="When it was marked as missed.")
     no_show_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # The summary's table as it stood when the visit was held (selectors.SummaryRow), so the
+    # chart of a past visit shows what the clinician saw then, not today's results.
+    summary_when_held = models.JSONField(null=True, blank=True, editable=False)
 
     objects = FollowUpVisitQuerySet.as_manager()
 
@@ -125,6 +128,9 @@ class Reminder(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True, help_text="The mail server refused the address.")
     # For "updated": which update it is about, so a later update gets its own reminder.
     update_at = models.DateTimeField(null=True, blank=True)
+    # For a digest: the visit time it announces, so a visit moved after its digest went out
+    # gets one for its new day.
+    visit_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=200, blank=True)
 
     objects = ReminderQuerySet.as_manager()
@@ -142,7 +148,9 @@ class Reminder(models.Model):
                 name="one_reminder_per_update",
             ),
             models.UniqueConstraint(
-                fields=["visit", "kind"], condition=models.Q(visit__isnull=False), name="one_digest_per_visit"
+                fields=["visit", "visit_at"],
+                condition=models.Q(visit__isnull=False),
+                name="one_digest_per_visit_time",
             ),
             models.CheckConstraint(
                 condition=models.Q(assignment__isnull=False, visit__isnull=True)
@@ -216,6 +224,13 @@ class AuditEvent(models.Model):
         LISTED_ON_DASHBOARD = "listed_on_dashboard", "Shown on a clinician's patient list"
         QUESTION_ANSWERED = "question_answered", "Patient's question marked answered"
         RECEIPT_VERIFIED = "receipt_verified", "Acknowledgment receipt checked"
+        PATIENT_EDITED = "patient_edited", "Patient's details changed"
+        PATIENT_DEACTIVATED = "patient_deactivated", "Patient deactivated"
+        PATIENT_REACTIVATED = "patient_reactivated", "Patient reactivated"
+        PATIENT_TRANSFERRED = "patient_transferred", "Patient moved to another clinic"
+        STAFF_INVITED = "staff_invited", "Clinician invited to the staff"
+        STAFF_ROLE_CHANGED = "staff_role_changed", "Staff role changed"
+        STAFF_REMOVED = "staff_removed", "Clinician removed from the staff"
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

@@ -103,14 +103,12 @@ def _modules_table(rows, styles) -> Table:
     cell = styles["cell"]
     data = [[Paragraph(f"<b>{title}</b>", cell) for title in MODULE_COLUMNS]]
     for row in rows:
-        title = escape(row.record.assignment.module.title) + (
-            "<br/><b>Needs attention</b>" if row.needs_attention else ""
-        )
+        title = escape(row.title) + ("<br/><b>Needs attention</b>" if row.needs_attention else "")
         points = "<br/>".join(f"• {escape(point)}" for point in row.talking_points) or "—"
         data.append(
             [
                 Paragraph(title, cell),
-                Paragraph(escape(row.record.status_label), cell),
+                Paragraph(escape(row.status_label), cell),
                 Paragraph(escape(row.acknowledged), cell),
                 Paragraph(escape(row.scores), cell),
                 Paragraph(points, cell),

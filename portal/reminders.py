@@ -106,14 +106,17 @@ def plan_update_reminders() -> int:
 
 
 def plan_visit_digests(now: datetime.datetime | None = None) -> int:
-    """One digest row per visit taking place tomorrow in its clinic's time zone."""
+    """One digest row per visit taking place tomorrow in its clinic's time zone; a visit
+    moved to another day after its digest went out gets one for the new day."""
     now = now or timezone.now()
     created = 0
     for clinic in Clinic.objects.order_by("pk").iterator():
         zone = ZoneInfo(clinic.time_zone)
         tomorrow = timezone.localdate(now, zone) + datetime.timedelta(days=1)
         start = datetime.datetime.combine(tomorrow, datetime.time.min, tzinfo=zone)
-        already = Reminder.objects.filter(visit=OuterRef("pk"), kind=Reminder.Kind.VISIT_DIGEST)
+        already = Reminder.objects.filter(
+            visit=OuterRef("pk"), kind=Reminder.Kind.VISIT_DIGEST, visit_at=OuterRef("scheduled_at")
+        )
         visits = (
             FollowUpVisit.objects.still_planned()
             .filter(
@@ -124,11 +127,11 @@ def plan_visit_digests(now: datetime.datetime | None = None) -> int:
             )
             .exclude(Exists(already))
             .order_by()
-            .values_list("pk", "clinician_id")
+            .values_list("pk", "clinician_id", "scheduled_at")
         )
         created += _insert_in_batches(
-            Reminder(kind=Reminder.Kind.VISIT_DIGEST, visit_id=pk, recipient_id=clinician_id)
-            for pk, clinician_id in visits.iterator()
+            Reminder(kind=Reminder.Kind.VISIT_DIGEST, visit_id=pk, recipient_id=clinician_id, visit_at=at)
+            for pk, clinician_id, at in visits.iterator()
         )
     return created
 
@@ -364,14 +367,15 @@ def fail_expired(claim=None, now: datetime.datetime | None = None) -> int:
 
 def _still_due(reminder: Reminder) -> bool:
     """An assignment completed or cancelled, an update acknowledged, or a visit held,
-    cancelled or missed, since planning: no email."""
+    cancelled, missed or moved, since planning: no email."""
     if reminder.kind == Reminder.Kind.UPDATED:
         assignment = reminder.assignment
         return not assignment.cancelled_at and assignment.reacknowledge_since == reminder.update_at
     if reminder.assignment_id:
         assignment = reminder.assignment
         return not (assignment.completed_at or assignment.cancelled_at)
-    return reminder.visit.state == "planned"
+    visit = reminder.visit
+    return visit.state == "planned" and visit.scheduled_at == reminder.visit_at
 
 
 def _fail(reminders, reason: str, report) -> None:

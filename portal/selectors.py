@@ -1,6 +1,7 @@
 """Read queries for the clinician's pages, written once so each page costs a fixed
 number of queries however many patients a clinic has."""
 
+import dataclasses
 import datetime
 import functools
 import uuid
@@ -8,11 +9,11 @@ from dataclasses import dataclass
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import Clinic, User
+from accounts.models import Clinic, Membership, User
 from education.compiled import AN_ID, NOW, TODAY, AnyOf, CompiledObjects, CompiledRows
 from education.models import (
     Acknowledgment,
@@ -23,6 +24,7 @@ from education.models import (
     QuizAttempt,
     VisitQuestion,
 )
+from education.selectors import visit_records
 from portal.models import AuditEvent, ClinicFigures, FollowUpVisit, TeachBack
 
 VISIT_SOON = datetime.timedelta(days=7)
@@ -118,8 +120,10 @@ class DashboardRow:
     account_status: str
     assigned_count: int
     completed_count: int
+    next_due: datetime.date | None
     latest_score: int | None
     latest_passed: bool | None
+    latest_module_title: str | None
     last_activity: datetime.datetime | None
     reacknowledge_since: datetime.datetime | None
     overdue_count: int
@@ -135,8 +139,10 @@ DASHBOARD_COLUMNS = (
     "account_status",
     "progress__assigned_count",
     "progress__completed_count",
+    "progress__next_due",
     "progress__latest_score",
     "progress__latest_passed",
+    "progress__latest_module__title",
     "progress__last_activity",
     "progress__reacknowledge_since",
     "overdue_count",
@@ -176,7 +182,7 @@ def matching_patients(clinician: User, *, search="", status="") -> list[User]:
 
 def _narrows(search: str, status: str) -> bool:
     """Whether the search or filter leaves out some of the clinics' patients."""
-    return bool(search) or status in ("visit_soon", "overdue", *STATUS_FILTERS)
+    return bool(search) or status in ("visit_soon", "overdue", "inactive", *STATUS_FILTERS)
 
 
 def _matching(clinic_ids: list[int], *, search, status, now, today):
@@ -189,6 +195,8 @@ def _matching(clinic_ids: list[int], *, search, status, now, today):
         rows = rows.filter(patient__in=soon.values("patient"))
     elif status == "overdue":
         rows = rows.filter(next_due__lt=today)
+    elif status == "inactive":
+        rows = rows.filter(patient__is_active=False)
     elif status in STATUS_FILTERS:
         rows = rows.filter(STATUS_FILTERS[status])
     return rows
@@ -312,6 +320,13 @@ TEACH_BACK_COLUMNS = {
 }
 
 
+def staff_of_clinics(admin: User) -> list[Clinic]:
+    """The clinics `admin` runs, each with its staff by name: two queries."""
+    staff = Membership.objects.select_related("user").order_by("user__full_name", "user__email")
+    clinics = Clinic.objects.administered_by(admin).prefetch_related(Prefetch("memberships", queryset=staff))
+    return list(clinics)
+
+
 def visits_and_teach_backs(patient_id: int) -> tuple[list[FollowUpVisit], list[TeachBack]]:
     """The patient's visits, newest first, and every teach-back recorded at them, oldest
     first, from one query: each visit joined with its teach-back rows, or with none."""
@@ -343,6 +358,12 @@ def _teach_back_of(visit: FollowUpVisit, row) -> TeachBack:
     return teach_back
 
 
+def visit_records_with_teach_back(visit: FollowUpVisit) -> list:
+    """The modules linked to the visit with their quiz results and teach-back."""
+    _, teach_backs = visits_and_teach_backs(visit.patient_id)
+    return add_teach_back(visit_records(visit), teach_backs, visit)
+
+
 def add_teach_back(records: list, teach_backs: list[TeachBack], visit: FollowUpVisit | None = None) -> list:
     """Beside each module's quiz results: its newest teach-back at this visit (on the
     patient's page, at any visit), and at a visit, the newest from an earlier visit about
@@ -370,21 +391,39 @@ def _newest(rows) -> TeachBack | None:
 
 @dataclass
 class SummaryRow:
-    """One module in the visit summary's table, as the screen and the PDF show it."""
+    """One module in the visit summary's table, as the screen and the PDF show it: plain
+    values, so a held visit can keep its table as it stood (`as_held`, `held_rows`)."""
 
-    record: object  # education.selectors.LearningRecord, with teach_back added
+    assignment: str  # the assignment's code
+    title: str
+    status_label: str
     needs_attention: bool
     acknowledged: str
     scores: str
     talking_points: list[str]
+    # The live record (education.selectors.LearningRecord with teach_back added): teach-back
+    # is recorded at or after the visit. None when a held visit's module is no longer linked.
+    record: object = dataclasses.field(default=None, compare=False)
+
+    def as_held(self) -> dict:
+        return {
+            kept.name: getattr(self, kept.name) for kept in dataclasses.fields(self) if kept.name != "record"
+        }
 
 
-def visit_summary_rows(records: list) -> list[SummaryRow]:
+def visit_summary_rows(records: list, visit: FollowUpVisit | None = None) -> list[SummaryRow]:
     """The modules linked to a visit, those that need attention first (overdue or not
     done, an update to acknowledge, safety points not yet shown, a teach-back that needs
-    review), then by title."""
+    review), then by title. A held visit shows its table as it was when held."""
+    if visit is not None and visit.summary_when_held is not None:
+        return held_rows(visit.summary_when_held, records)
     rows = [_summary_row(record) for record in records]
-    return sorted(rows, key=lambda row: (not row.needs_attention, row.record.assignment.module.title))
+    return sorted(rows, key=lambda row: (not row.needs_attention, row.title))
+
+
+def held_rows(kept: list[dict], records: list) -> list[SummaryRow]:
+    live = {str(record.assignment.code): record for record in records}
+    return [SummaryRow(**row, record=live.get(row["assignment"])) for row in kept]
 
 
 def _summary_row(record) -> SummaryRow:
@@ -395,11 +434,14 @@ def _summary_row(record) -> SummaryRow:
         or (teach_back and teach_back.outcome == TeachBack.Outcome.NEEDS_REVIEW)
     )
     return SummaryRow(
-        record=record,
+        assignment=str(record.assignment.code),
+        title=record.assignment.module.title,
+        status_label=str(record.status_label),
         needs_attention=needs_attention and not record.assignment.cancelled_at,
         acknowledged=_acknowledged(record),
         scores=_scores(record),
-        talking_points=[concept.label for concept in record.still_missed],
+        talking_points=[str(concept.label) for concept in record.still_missed],
+        record=record,
     )
 
 

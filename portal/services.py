@@ -1,20 +1,26 @@
-"""Writes of the clinic's workflow: follow-up visits, and the overview's figures."""
+"""Writes of the clinic's workflow: follow-up visits, teach-back, a patient's upkeep, the
+clinic's staff, and the overview's figures."""
 
+import copy
 import datetime
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Clinic, Membership, User
+from education import progress
 from education import services as education_services
-from education.models import Answer, Assignment
+from education.models import Answer, Assignment, PatientProgress
 from education.services import AssignResult
+from portal import selectors
 from portal.models import ClinicFigures, FollowUpVisit, Reminder, TeachBack
+from portal.wording import counted
 
 
 @transaction.atomic
@@ -82,8 +88,17 @@ def _change_planned(visit: FollowUpVisit, **fields) -> None:
 
 
 def mark_visit_held(*, visit: FollowUpVisit, held_by: User, note: str) -> None:
-    """Record that the visit took place, once, with the clinician's short note."""
-    _change_planned(visit, held_at=timezone.now(), held_by=held_by, held_note=note.strip())
+    """Record that the visit took place, once, with the clinician's short note, and keep
+    its summary's table as it stands now: the chart of a past visit must not change as the
+    patient goes on learning."""
+    rows = selectors.visit_summary_rows(selectors.visit_records_with_teach_back(visit))
+    _change_planned(
+        visit,
+        held_at=timezone.now(),
+        held_by=held_by,
+        held_note=note.strip(),
+        summary_when_held=[row.as_held() for row in rows],
+    )
 
 
 def cancel_visit(*, visit: FollowUpVisit, cancelled_by: User, reason: str) -> None:
@@ -207,6 +222,132 @@ def assign_again(
         if following and result.created:
             link_assignments(visit=following, assignments=result.created)
     return result
+
+
+# A patient's upkeep ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatientChange:
+    changed: list[str]  # the names of the fields that changed, for the audit trail
+    invitation: account_services.SentInvitation | None = None  # sent when the address changed
+
+
+def update_patient(
+    *, patient: User, changed_by: User, full_name: str, email: str, date_of_birth, record_number: str
+) -> PatientChange:
+    """Correct a patient's details. A new address must be proven before it signs in: the
+    old password stops working and a one-time link goes to the new address."""
+    _require_member(changed_by, patient.clinic_id)
+    wanted = {
+        "full_name": " ".join(full_name.split()),
+        "email": User.objects.normalize_email(email),
+        "date_of_birth": date_of_birth,
+        "record_number": record_number.strip(),
+    }
+    changed = [name for name, value in wanted.items() if getattr(patient, name) != value]
+    if not changed:
+        raise ValidationError("Nothing changed.")
+    if "email" in changed:
+        account_services.refuse_taken_email(wanted["email"], patient.clinic, owner=patient)
+    # Checked on a copy: refused details must not show on the page that explains why.
+    edited = copy.copy(patient)
+    for name in changed:
+        setattr(edited, name, wanted[name])
+    edited.full_clean(exclude=["password"])
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=patient.pk)
+            link = _reverify(edited, changed_by) if "email" in changed else None
+            edited.save(update_fields=[*changed, "password"] if link else changed)
+            if "full_name" in changed:
+                progress.refresh([patient.pk], only=("full_name",))
+    except IntegrityError as error:
+        # Another clinician gave the address or record number to someone a moment ago.
+        raise ValidationError(
+            "Another patient was given these details a moment ago. Reload the page."
+        ) from error
+    sent = account_services.send_invitation(*link, patient.clinic) if link else None
+    return PatientChange(changed, sent)
+
+
+def _reverify(patient: User, sent_by: User):
+    """The password stops working until the patient proves the new address is theirs."""
+    patient.set_unusable_password()
+    return account_services.replace_invitation(invitee=patient, sent_by=sent_by)
+
+
+def deactivate_patient(*, patient: User, changed_by: User) -> None:
+    """Sign-in and reminders stop; every record stays. An unused invitation link is
+    revoked, so it cannot be used to sign in either."""
+    _require_member(changed_by, patient.clinic_id)
+    with transaction.atomic():
+        if not User.objects.filter(pk=patient.pk, is_active=True).update(is_active=False):
+            raise ValidationError("This patient is already inactive.")
+        account_services.revoke_invitations(patient)
+    patient.is_active = False
+
+
+def reactivate_patient(*, patient: User, changed_by: User) -> None:
+    """The patient can sign in again with their password, or be sent a new invitation."""
+    _require_member(changed_by, patient.clinic_id)
+    if not User.objects.filter(pk=patient.pk, is_active=False).update(is_active=True):
+        raise ValidationError("This patient is already active.")
+    patient.is_active = True
+
+
+@transaction.atomic
+def transfer_patient(*, patient: User, to_clinic: Clinic, changed_by: User) -> Clinic:
+    """Move the patient, with all their records, to another clinic the clinician works in;
+    returns the clinic they left. Planned visits are with the old clinic's staff, so they
+    are cancelled or held first."""
+    _require_member(changed_by, patient.clinic_id)
+    _require_member(changed_by, to_clinic.pk)
+    if to_clinic.pk == patient.clinic_id:
+        raise ValidationError({"clinic": "The patient is already at this clinic."})
+    if FollowUpVisit.objects.filter(patient=patient).still_planned().exists():
+        raise ValidationError(
+            "This patient has planned visits at their current clinic. Cancel them or mark them "
+            "as held or missed first."
+        )
+    if (
+        patient.record_number
+        and User.objects.filter(clinic=to_clinic, record_number=patient.record_number).exists()
+    ):
+        raise ValidationError(
+            {"clinic": f"Another patient of {to_clinic} has this record number. Change it first."}
+        )
+    left = patient.clinic
+    patient.clinic = to_clinic
+    patient.save(update_fields=["clinic"])
+    # The dashboard's row follows; the clinics' rosters follow it by trigger.
+    PatientProgress.objects.filter(patient=patient).update(clinic=to_clinic)
+    return left
+
+
+def _require_member(clinician: User, clinic_id: int) -> None:
+    if not Membership.objects.filter(user=clinician, clinic=clinic_id).exists():
+        raise ValidationError({"clinic": "You can only change patients of clinics you work in."})
+
+
+# A clinic's staff -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def remove_from_staff(*, admin: User, membership: Membership) -> None:
+    """Take a clinician off the clinic's staff: they no longer see its patients. Their
+    planned visits there are moved to a colleague first, and the clinic keeps an admin."""
+    account_services.require_clinic_admin(admin, membership.clinic)
+    account_services.refuse_losing_last_admin(membership)
+    planned = FollowUpVisit.objects.still_planned().filter(
+        clinician=membership.user_id, patient__clinic=membership.clinic_id
+    )
+    if count := planned.count():
+        raise ValidationError(
+            f"{membership.user} has {counted(count, 'planned visit')} at this clinic. "
+            "Move them to another clinician first."
+        )
+    membership.delete()
 
 
 def summarise_clinic(clinic: Clinic) -> ClinicFigures:

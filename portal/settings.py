@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.middleware.OwnNotFoundPageMiddleware",
     "accounts.middleware.RequireStaffSecondStepMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.

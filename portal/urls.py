@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
-from portal.views import access_log, dev_emails, library, questions, receipts, visits
+from portal.views import access_log, dev_emails, library, patients, questions, receipts, staff, visits
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
 # random code.
@@ -15,6 +15,10 @@ clinician_patterns = [
     path("patients/<uuid:code>/", views.patient_detail, name="patient_detail"),
     path("patients/<uuid:code>/assign/", views.patient_assign, name="patient_assign"),
     path("patients/<uuid:code>/visits/new/", visits.visit_new, name="visit_new"),
+    path("patients/<uuid:code>/edit/", patients.patient_edit, name="patient_edit"),
+    path("patients/<uuid:code>/deactivate/", patients.patient_deactivate, name="patient_deactivate"),
+    path("patients/<uuid:code>/reactivate/", patients.patient_reactivate, name="patient_reactivate"),
+    path("patients/<uuid:code>/move/", patients.patient_transfer, name="patient_transfer"),
     path(
         "patients/<uuid:code>/resend-invitation/",
         views.patient_resend_invitation,
@@ -33,6 +37,12 @@ clinician_patterns = [
     path("receipts/verify/", receipts.verify_receipt, name="verify_receipt"),
     path("overview/", views.overview, name="overview"),
     path("audit/", views.audit_trail, name="audit_trail"),
+    # The clinic admins' staff page.
+    path("staff/", staff.staff_list, name="staff"),
+    path("staff/invite/", staff.staff_invite, name="staff_invite"),
+    path("staff/<uuid:clinic>/<uuid:code>/resend/", staff.staff_resend, name="staff_resend"),
+    path("staff/<uuid:clinic>/<uuid:code>/role/", staff.staff_role, name="staff_role"),
+    path("staff/<uuid:clinic>/<uuid:code>/remove/", staff.staff_remove, name="staff_remove"),
     path("audit/patients/<uuid:code>.csv", views.audit_patient_csv, name="audit_patient_csv"),
     path("export/assignments.csv", views.export_assignments, name="export_assignments"),
     # The content editors' review of the module library.

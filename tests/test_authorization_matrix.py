@@ -81,6 +81,10 @@ RULES = {
     "portal:patient_assign": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
     "portal:visit_new": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
     "portal:patient_resend_invitation": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
+    "portal:patient_edit": Rule(CLINIC_A_RECORD, {"GET", "POST"}, args="patient"),
+    "portal:patient_deactivate": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
+    "portal:patient_reactivate": Rule(CLINIC_A_RECORD, {"POST"}, args="patient"),
+    "portal:patient_transfer": Rule(CLINIC_A_RECORD, {"GET", "POST"}, args="patient"),
     "portal:assignment_cancel": Rule(CLINIC_A_RECORD, {"POST"}, args="assignment"),
     "portal:visit_summary": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
     "portal:visit_pdf": Rule(CLINIC_A_RECORD, {"GET"}, args="visit"),
@@ -96,6 +100,11 @@ RULES = {
     "portal:access_log": Rule(PATIENT_PAGE, {"GET"}),
     "portal:audit_trail": Rule(ADMIN_PAGE, {"GET"}),
     "portal:audit_patient_csv": Rule(CLINIC_A_ADMIN_RECORD, {"GET"}, args="patient"),
+    "portal:staff": Rule(ADMIN_PAGE, {"GET"}),
+    "portal:staff_invite": Rule(ADMIN_PAGE, {"POST"}),
+    "portal:staff_resend": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="membership"),
+    "portal:staff_role": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="membership"),
+    "portal:staff_remove": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="membership"),
     "portal:unsubscribe": Rule(PUBLIC, {"GET", "POST"}, args="unsubscribe"),
     "portal:library_review": Rule(EDITOR_PAGE, {"GET"}),
     "portal:library_load": Rule(EDITOR_PAGE, {"POST"}),
@@ -188,7 +197,7 @@ class AuthorizationMatrixTests(PortalTestCase):
         )
         cls.ivy = account_services.invite_patient(
             clinician=cls.alice, clinic=cls.riverside, full_name="Ivy Invited", email="ivy@example.org"
-        ).invitation.patient
+        ).invitation.invitee
 
     def setUp(self):
         # Only the token's hash is stored: take a fresh link from the email it sends.
@@ -215,6 +224,7 @@ class AuthorizationMatrixTests(PortalTestCase):
             "acknowledgment": [self.a_acknowledgment.code],
             "visit": [self.a_visit.code],
             "patient": [self.pat.code],
+            "membership": [self.riverside.code, self.alice.code],
             "reset": ["MQ", "set-password"],
             "unsubscribe": [reminders.unsubscribe_token(self.pat)],
             "invitation": [self.invitation_token],

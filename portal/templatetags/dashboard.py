@@ -3,9 +3,10 @@
 Drawn by the template engine, 50 rows were most of the page's time (cProfile: the row
 loop was 90% of rendering, about half of the request); format_html then cost 7 ms a
 page in its lazy-string checks. Each row is one f-string; the only text a person typed
-(the patient's and the clinic's names) goes through html.escape, as the template's
+(the patient's, the clinic's and the module's names) goes through html.escape, as the template's
 autoescape would."""
 
+import datetime
 from html import escape
 
 from django import template
@@ -20,6 +21,7 @@ register = template.Library()
 BADGES = {
     "invited": ' <span class="badge text-bg-info">Invited</span>',
     "not_invited": ' <span class="badge text-bg-warning">No valid invitation</span>',
+    "inactive": ' <span class="badge text-bg-secondary">Inactive</span>',
 }
 NOTHING = "—"
 
@@ -42,7 +44,8 @@ class Dates:
         self.months = {number: str(name).title() for number, name in MONTHS_3.items()}
 
     def day(self, moment) -> str:
-        local = moment.astimezone(self.zone)
+        """A date as it is, a moment on its date in the current time zone."""
+        local = moment.astimezone(self.zone) if isinstance(moment, datetime.datetime) else moment
         return f"{local.day} {self.months[local.month]} {local.year}"
 
     def day_and_time(self, moment) -> str:
@@ -64,6 +67,7 @@ def _row(row, detail_url, dates: Dates) -> str:
         f'<td><a href="{detail_url.format(code=row.code)}">{name}</a>{BADGES.get(row.account_status, "")}'
         f'<div class="small text-body-secondary">{escape(row.clinic_name)}</div></td>'
         f"<td>{row.completed_count} of {row.assigned_count}{updated}</td>"
+        f"<td>{dates.day(row.next_due) if row.next_due else NOTHING}</td>"
         f"<td>{overdue}</td>"
         f"<td>{_latest_result(row)}</td>"
         f"<td>{dates.day(row.last_activity) if row.last_activity else NOTHING}</td>"
@@ -74,4 +78,6 @@ def _row(row, detail_url, dates: Dates) -> str:
 def _latest_result(row) -> str:
     if row.latest_score is None:
         return NOTHING
-    return f"{row.latest_score}% {'passed' if row.latest_passed else 'not passed'}"
+    result = f"{row.latest_score}% {'passed' if row.latest_passed else 'not passed'}"
+    module = escape(row.latest_module_title or "")
+    return f'{result}<div class="small text-body-secondary">{module}</div>' if module else result

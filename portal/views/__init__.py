@@ -106,9 +106,9 @@ def patient_new(request):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            audit.record(Action.INVITATION_SENT, request=request, patient=sent.invitation.patient)
-            _report_invitation(request, sent, "added")
-            return redirect("portal:patient_detail", code=sent.invitation.patient.code)
+            audit.record(Action.INVITATION_SENT, request=request, patient=sent.invitation.invitee)
+            report_invitation(request, sent, "added")
+            return redirect("portal:patient_detail", code=sent.invitation.invitee.code)
     return render(request, "portal/patient_new.html", {"form": form})
 
 
@@ -123,18 +123,19 @@ def patient_resend_invitation(request, code):
             messages.error(request, message)
     else:
         audit.record(Action.INVITATION_SENT, request=request, patient=patient)
-        _report_invitation(request, sent, "sent a new invitation to")
+        report_invitation(request, sent, "sent a new invitation to")
     return redirect("portal:patient_detail", code=patient.code)
 
 
-def _report_invitation(request, sent, verb):
-    patient = sent.invitation.patient
+def report_invitation(request, sent, verb):
+    """Whether the invitation email left, and what to do if it did not."""
+    invitee = sent.invitation.invitee
     if sent.email_sent:
-        messages.success(request, f"You {verb} {patient.full_name}. The invitation email is on its way.")
+        messages.success(request, f"You {verb} {invitee.full_name}. The invitation email is on its way.")
     else:
         messages.warning(
             request,
-            f"You {verb} {patient.full_name}, but the invitation email could not be sent. "
+            f"You {verb} {invitee.full_name}, but the invitation email could not be sent. "
             "Try “Send a new invitation” in a few minutes.",
         )
 

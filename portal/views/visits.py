@@ -14,7 +14,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import clinician_required, get_patient_for_clinician
 from accounts.forms import add_service_errors, posted_data
-from education.selectors import visit_records
 from portal import audit, selectors, services
 from portal.access import get_visit_for_clinician
 from portal.forms import TeachBackForm, VisitCancelForm, VisitForm, VisitHeldForm, VisitTimeForm
@@ -54,7 +53,7 @@ def visit_summary(request, code):
 def _visit_page(request, visit, *, held_form=None, teach_back_form=None, status=200):
     """The visit summary; each time it is shown to a clinician, on the trail."""
     questions = _agenda(visit)
-    records = teach_back_form.records if teach_back_form else _records(visit)
+    records = teach_back_form.records if teach_back_form else selectors.visit_records_with_teach_back(visit)
     if status == 200:
         audit.record(
             Action.VISIT_SUMMARY_VIEWED,
@@ -66,19 +65,13 @@ def _visit_page(request, visit, *, held_form=None, teach_back_form=None, status=
         "visit": visit,
         "questions": questions,
         "records": records,
-        "rows": selectors.visit_summary_rows(records),
+        "rows": selectors.visit_summary_rows(records, visit),
         "held_form": held_form or VisitHeldForm(),
         "teach_back_form": teach_back_form or TeachBackForm(records=records, prefix="teach_back"),
         "time_has_come": visit.scheduled_at <= timezone.now(),
         "teach_back_refusal": services.teach_back_refusal(visit),
     }
     return render(request, "portal/visit_summary.html", context, status=status)
-
-
-def _records(visit) -> list:
-    """The modules linked to the visit with their quiz results and teach-back."""
-    _, teach_backs = selectors.visits_and_teach_backs(visit.patient_id)
-    return selectors.add_teach_back(visit_records(visit), teach_backs, visit)
 
 
 def _agenda(visit) -> list:
@@ -97,7 +90,8 @@ def visit_pdf(request, code):
         patient=visit.patient,
         detail=f"visit {visit.code}; {audit.questions_shown(questions)}",
     )
-    pdf = visit_summary_pdf(visit, selectors.visit_summary_rows(_records(visit)), questions)
+    rows = selectors.visit_summary_rows(selectors.visit_records_with_teach_back(visit), visit)
+    pdf = visit_summary_pdf(visit, rows, questions)
     response = HttpResponse(pdf, content_type="application/pdf")
     # The file name says nothing about the patient; the PDF is never cached.
     response["Content-Disposition"] = (
@@ -200,7 +194,9 @@ def _audit_visit(request, action, visit, *, changed=()) -> None:
 @require_POST
 def visit_teach_back(request, code):
     visit = get_visit_for_clinician(request, code)
-    form = TeachBackForm(request.POST, records=_records(visit), prefix="teach_back")
+    form = TeachBackForm(
+        request.POST, records=selectors.visit_records_with_teach_back(visit), prefix="teach_back"
+    )
     if form.is_valid():
         try:
             added = services.record_teach_back(visit=visit, entries=form.entries(), recorded_by=request.user)

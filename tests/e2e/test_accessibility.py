@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Invitation
+from accounts.models import Invitation, Membership
 from education import services as education_services
 from education.models import Assignment
 from portal import dev_email, reminders
@@ -242,6 +242,27 @@ def check_clinician_pages(new_page, tmp_path, stack):
     phone = new_page(viewport=PHONE)
     sign_in(phone, "alice@example.org", PASSWORD)
     assert check(phone, new_pages) == {}
+
+    # Issue 16's pages: changing a visit, a patient's upkeep, the staff page (Alice as the
+    # clinic's admin), on a desktop and on a phone.
+    Membership.objects.filter(user=setup.alice).update(role=Membership.Role.ADMIN)
+
+    def staff_invite_with_errors(page):
+        page.goto("/staff/")
+        page.get_by_role("button", name="Send the invitation").click()
+        page.get_by_text("This field is required.").first.wait_for()
+
+    upkeep_pages = [
+        f"/visits/{visit.code}/move/",
+        f"/visits/{visit.code}/cancel/",
+        f"/patients/{setup.pat.code}/edit/",
+        f"/patients/{setup.pat.code}/move/",
+        "/patients/?status=inactive",
+        "/staff/",
+        staff_invite_with_errors,
+    ]
+    assert check(page, upkeep_pages) == {}
+    assert check(phone, upkeep_pages) == {}
 
 
 def test_editor_pages_have_no_serious_accessibility_violations(new_page):

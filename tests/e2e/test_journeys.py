@@ -11,7 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from accounts import services as account_services
-from accounts.models import Invitation
+from accounts.models import Invitation, Membership
 from education.models import Answer, Assignment
 from tests.e2e.conftest import PHONE, sign_in
 from tests.e2e.data import (
@@ -26,6 +26,7 @@ from tests.e2e.data import (
 from tests.factories import VisitFactory
 
 NEW_PASSWORD = "river-otter-lantern-42"
+SLEEP = "Sleep medicines: short-term help, not a long-term fix"
 
 
 def test_a_clinician_invites_a_patient_who_sets_a_password_and_sees_the_assigned_modules(new_page):
@@ -408,3 +409,73 @@ def test_a_patient_follows_the_next_step_buttons_through_two_modules_asks_and_ke
     clinician.get_by_role("button", name="Check the receipt").click()
     clinician.get_by_text("The receipt matches the record").wait_for()
     clinician.get_by_text("pat patient", exact=True).wait_for()
+
+
+def test_a_clinician_moves_a_visit_then_records_teach_back_and_assigns_one_module_again(new_page):
+    setup = clinic_with_a_patient(modules=("driving-and-machinery", "sleep-medicines"))
+    for assignment in Assignment.objects.filter(patient=setup.pat):
+        complete(assignment, "Pat Patient")
+    assignments = Assignment.objects.filter(patient=setup.pat)
+    upcoming = VisitFactory(patient=setup.pat, clinician=setup.alice, in_days=3, assignments=assignments)
+    earlier_today = timezone.now() - datetime.timedelta(minutes=30)
+    today = VisitFactory(
+        patient=setup.pat, clinician=setup.alice, scheduled_at=earlier_today, assignments=assignments
+    )
+    page = new_page()
+    sign_in(page, "alice@example.org", PASSWORD)
+
+    page.goto(f"/visits/{upcoming.code}/")
+    page.get_by_role("link", name="Move to another time or clinician").click()
+    new_time = timezone.localtime(timezone.now() + datetime.timedelta(days=9)).replace(hour=10, minute=30)
+    page.get_by_label("Date and time").fill(new_time.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Move the visit").click()
+    page.get_by_text(f"The visit is now on {new_time:%a} {new_time.day} {new_time:%b %Y}, 10:30").wait_for()
+    upcoming.refresh_from_db()
+    assert upcoming.scheduled_at == new_time.replace(second=0, microsecond=0)
+
+    page.goto(f"/visits/{today.code}/")
+    page.get_by_label("Teach-back: Driving and machinery").select_option(label="Explained back correctly")
+    page.get_by_label(f"Teach-back: {SLEEP}").select_option(label="Needs review")
+    page.get_by_label(f"Note on {SLEEP}").fill("Unsure about stopping suddenly")
+    page.get_by_role("button", name="Record teach-back").click()
+    page.get_by_text("Recorded teach-back for 2 modules.").wait_for()
+    table = page.locator("table.summary-table")
+    table.get_by_text("Needs review: “Unsure about stopping suddenly”").wait_for()
+    assert page.get_by_role("button", name=re.compile("Assign “Driving")).count() == 0
+    page.get_by_role("button", name=f"Assign “{SLEEP}” again").click()
+    page.get_by_text(f"Assigned “{SLEEP}” again").wait_for()
+    again = Assignment.objects.filter(
+        patient=setup.pat, module__slug="sleep-medicines", completed_at__isnull=True
+    )
+    assert again.count() == 1
+    # The new assignment is on the next planned visit's agenda.
+    assert upcoming.assignments.filter(pk=again.get().pk).exists()
+
+
+def test_a_clinic_admin_invites_a_clinician_who_signs_in_and_sees_the_clinics_patients(new_page):
+    setup = clinic_with_a_patient(modules=())
+    Membership.objects.filter(user=setup.alice).update(role=Membership.Role.ADMIN)
+    admin = new_page()
+    sign_in(admin, "alice@example.org", PASSWORD)
+    admin.get_by_role("link", name="Clinic overview").click()
+    admin.get_by_role("link", name="Clinic staff").click()
+    invite = admin.get_by_role("region", name="Invite a clinician")
+    invite.get_by_label("Full name").fill("Bo Newhire")
+    invite.get_by_label("Email address").fill("bo@example.org")
+    invite.get_by_label("Role").select_option(label="Clinician")
+    invite.get_by_role("button", name="Send the invitation").click()
+    admin.get_by_text("You invited Bo Newhire. The invitation email is on its way.").wait_for()
+    assert admin.locator("tr", has_text="Bo Newhire").get_by_text("Invited").is_visible()
+
+    link = re.search(r"http://\S+?(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
+    clinician = new_page()
+    clinician.goto(link)
+    clinician.get_by_text("Riverside invited you to join its staff").wait_for()
+    clinician.get_by_label("New password*", exact=True).fill(NEW_PASSWORD)
+    clinician.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    clinician.get_by_role("button", name="Set password and continue").click()
+    clinician.get_by_role("heading", name="Patients").wait_for()
+    assert clinician.get_by_role("link", name="Pat Patient").is_visible()
+    clinician.get_by_role("button", name="Sign out").click()
+    sign_in(clinician, "bo@example.org", NEW_PASSWORD)
+    clinician.get_by_role("heading", name="Patients").wait_for()

@@ -40,6 +40,24 @@ class DashboardTests(EducationTestCase):
         self.assertIsNotNone(pat.last_activity)
         self.assertIsNotNone(pat.next_visit)
 
+    def test_the_latest_quiz_names_its_module_and_the_next_due_date_has_its_column(self):
+        self.assign(self.pat, self.driving, due_date=datetime.date(2030, 5, 6))
+        self.sign_in(self.pat)
+        self.client.post(self.url("quiz"), self.answers(right=3))
+        self.sign_in(self.alice)
+        response = self.dashboard()
+        pat = next(p for p in response.context["page"].object_list if p.pk == self.pat.pk)
+        self.assertEqual(pat.latest_module_title, self.sleep.title)
+        earliest = min(Assignment.objects.filter(patient=self.pat).values_list("due_date", flat=True))
+        self.assertEqual(pat.next_due, earliest)
+        self.assertContains(response, '<th scope="col">Next due</th>', html=True)
+        self.assertContains(response, f"{earliest.day} {earliest:%b %Y}")
+        self.assertContains(
+            response, f'60% not passed<div class="small text-body-secondary">{self.sleep.title}</div>'
+        )
+        # "Next due date" is the sort the page opens with.
+        self.assertEqual(response.context["filters"].fields["sort"].choices[0], ("due", "Next due date"))
+
     def test_it_shows_only_the_clinicians_clinics(self):
         self.assertEqual(self.names(self.dashboard()), ["Pat Patient"])
 

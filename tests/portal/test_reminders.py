@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from education.models import Assignment, Module
-from portal import reminders
-from portal.models import Reminder
+from portal import reminders, services
+from portal.models import FollowUpVisit, Reminder
 from portal.tasks import deliver_reminders, requeue_pending_reminders, send_due_reminders, send_visit_digests
 from tests.education.base import EducationTestCase
 from tests.factories import PatientFactory, VisitFactory
@@ -321,6 +321,38 @@ class VisitDigestTests(ReminderTestCase):
         self.digest()
         self.digest()
         self.assertEqual(len(mail.outbox), 1)
+
+    def test_a_visit_moved_after_its_digest_went_out_gets_a_digest_for_its_new_day(self):
+        visit = self.visit(self.pat, 1)
+        self.digest()
+        services.reschedule_visit(
+            visit=visit,
+            scheduled_at=visit.scheduled_at + datetime.timedelta(days=1),
+            clinician=self.alice,
+            changed_by=self.alice,
+        )
+        # The eve of the new day: the planner runs as the daily task does.
+        self.assertEqual(reminders.plan_visit_digests(now=timezone.now() + datetime.timedelta(days=1)), 1)
+        reminders.deliver_reminders([self.alice.pk])
+        self.assertEqual(len(mail.outbox), 2)
+        self.assertEqual(
+            self.digest_times(visit), [visit.scheduled_at - datetime.timedelta(days=1), visit.scheduled_at]
+        )
+
+    def test_a_digest_planned_before_its_visit_moved_is_not_sent(self):
+        visit = self.visit(self.pat, 1)
+        reminders.plan_visit_digests()
+        # Moved by hand, around the service that drops the unsent digest.
+        FollowUpVisit.objects.filter(pk=visit.pk).update(
+            scheduled_at=visit.scheduled_at + datetime.timedelta(days=3)
+        )
+        reminders.deliver_reminders([self.alice.pk])
+        self.assertEqual(mail.outbox, [])
+
+    def digest_times(self, visit):
+        return list(
+            Reminder.objects.filter(visit=visit).order_by("visit_at").values_list("visit_at", flat=True)
+        )
 
     def test_a_visit_already_held_gets_no_digest(self):
         self.visit(self.pat, 1, held_at=timezone.now())

@@ -179,6 +179,28 @@ class VisitHeldTests(VisitSummaryTestCase):
         self.assertEqual((self.visit.held_by, self.visit.held_note), (self.alice, "Talked about tapering."))
         self.assertContains(response, "Talked about tapering.")
 
+    def test_a_held_visit_keeps_its_table_as_it_stood_while_the_patient_goes_on(self):
+        self.client.post(self.summary_url("visit_held"), {"note": "Went over breathing."})
+        # After the visit the patient opens and passes the module that was not started.
+        self.sign_in(self.pat)
+        self.client.get(self.url("reader", self.not_started))
+        self.client.post(self.url("quiz", self.not_started), self.answers(self.not_started, right=5))
+        self.sign_in(self.alice)
+        response = self.client.get(self.summary_url())
+        rows = {row.title: row for row in response.context["rows"]}
+        self.assertEqual(rows[self.breathing.title].status_label, "Not started")
+        self.assertEqual(rows[self.breathing.title].scores, "No quiz yet")
+        self.assertContains(response, "As they stood when the visit was held on")
+        # A visit still planned shows today's results.
+        planned = VisitFactory(
+            patient=self.pat, clinician=self.alice, in_days=5, assignments=[self.not_started]
+        )
+        live = self.client.get(self.summary_url(visit=planned)).context["rows"]
+        self.assertEqual(live[0].scores, "100% / 100%")
+        pdf = self.client.get(self.summary_url("visit_pdf"))
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+        self.assertIn("No quiz\nyet", text)  # wrapped in its narrow column
+
     def test_a_note_is_required_and_limited(self):
         self.assertContains(
             self.client.post(self.summary_url("visit_held"), {"note": ""}), "required", status_code=400
