@@ -57,18 +57,28 @@ def invite_patient(
         date_of_birth=date_of_birth,
         record_number=record_number.strip(),
     )
-    patient.set_unusable_password()
-    patient.full_clean()
+    return _add_and_invite(
+        patient,
+        sent_by=clinician,
+        clinic=clinic,
+        then=lambda added: patient_added.send(sender=User, patient=added),
+        raced="This patient was added a moment ago. Refresh the patient list.",
+    )
+
+
+def _add_and_invite(account: User, *, sent_by: User, clinic: Clinic, then, raced: str) -> SentInvitation:
+    """Save a new account with no usable password, run `then(account)` in the same
+    transaction, and email the account its one-time link. Two people adding the same
+    address at the same moment: one wins, the other is told `raced`."""
+    account.set_unusable_password()
+    account.full_clean()
     try:
         with transaction.atomic():
-            patient.save()
-            patient_added.send(sender=User, patient=patient)
-            invitation, token = _create_invitation(invitee=patient, sent_by=clinician)
+            account.save()
+            then(account)
+            invitation, token = _create_invitation(invitee=account, sent_by=sent_by)
     except IntegrityError as error:
-        # Two clinicians adding the same person at the same moment: one wins.
-        raise ValidationError(
-            {"email": "This patient was added a moment ago. Refresh the patient list."}
-        ) from error
+        raise ValidationError({"email": raced}) from error
     return send_invitation(invitation, token, clinic)
 
 
@@ -152,18 +162,13 @@ def invite_clinician(*, admin: User, clinic: Clinic, full_name: str, email: str,
     email = User.objects.normalize_email(email)
     _refuse_staff_email(email, clinic)
     clinician = User(role=User.Role.CLINICIAN, full_name=" ".join(full_name.split()), email=email)
-    clinician.set_unusable_password()
-    clinician.full_clean()
-    try:
-        with transaction.atomic():
-            clinician.save()
-            Membership.objects.create(user=clinician, clinic=clinic, role=role)
-            invitation, token = _create_invitation(invitee=clinician, sent_by=admin)
-    except IntegrityError as error:
-        raise ValidationError(
-            {"email": "This clinician was added a moment ago. Refresh the page."}
-        ) from error
-    return send_invitation(invitation, token, clinic)
+    return _add_and_invite(
+        clinician,
+        sent_by=admin,
+        clinic=clinic,
+        then=lambda added: Membership.objects.create(user=added, clinic=clinic, role=role),
+        raced="This clinician was added a moment ago. Refresh the page.",
+    )
 
 
 def resend_staff_invitation(*, admin: User, membership: Membership) -> SentInvitation:

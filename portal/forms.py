@@ -378,15 +378,20 @@ class TransferForm(forms.Form):
 
 
 class StaffInviteForm(forms.Form):
-    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+    clinic = forms.TypedChoiceField(coerce=int)
     full_name = forms.CharField(max_length=150)
     email = forms.EmailField(label="Email address", max_length=254)
     role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.CLINICIAN)
 
-    def __init__(self, *args, admin: User, **kwargs):
+    def __init__(self, *args, clinics: list[Clinic], **kwargs):
+        """`clinics`: those the admin runs, as the page has read them. Only these are valid
+        choices, so a forged id is refused."""
         super().__init__(*args, **kwargs)
-        # Only the clinics this admin runs: a forged id is refused.
-        self.fields["clinic"].queryset = Clinic.objects.administered_by(admin)
+        self.clinics = {clinic.pk: clinic for clinic in clinics}
+        self.fields["clinic"].choices = [(clinic.pk, clinic.name) for clinic in clinics]
+
+    def clean_clinic(self):
+        return self.clinics[self.cleaned_data["clinic"]]
 
     def clean_full_name(self):
         return tidy_name(self.cleaned_data["full_name"], "Enter the clinician's full name.")

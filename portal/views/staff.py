@@ -19,12 +19,13 @@ Action = AuditEvent.Action
 @clinic_admin_required
 @require_GET
 def staff_list(request):
-    return _staff_page(request, StaffInviteForm(admin=request.user))
+    clinics = selectors.staff_of_clinics(request.user)
+    return _staff_page(request, clinics, StaffInviteForm(clinics=clinics))
 
 
-def _staff_page(request, invite_form, status=200):
+def _staff_page(request, clinics, invite_form, status=200):
     context = {
-        "clinics": selectors.staff_of_clinics(request.user),
+        "clinics": clinics,
         "invite_form": invite_form,
         "roles": StaffRoleForm.base_fields["role"].choices,
     }
@@ -34,7 +35,8 @@ def _staff_page(request, invite_form, status=200):
 @clinic_admin_required
 @require_POST
 def staff_invite(request):
-    form = StaffInviteForm(request.POST, admin=request.user)
+    clinics = selectors.staff_of_clinics(request.user)
+    form = StaffInviteForm(request.POST, clinics=clinics)
     if form.is_valid():
         try:
             sent = account_services.invite_clinician(admin=request.user, **form.cleaned_data)
@@ -44,7 +46,7 @@ def staff_invite(request):
             _audit_staff(request, Action.STAFF_INVITED, sent.invitation.invitee, form.cleaned_data["clinic"])
             report_invitation(request, sent, "invited")
             return redirect("portal:staff")
-    return _staff_page(request, form, status=400)
+    return _staff_page(request, clinics, form, status=400)
 
 
 @clinic_admin_required

@@ -42,16 +42,21 @@ def test_a_clinician_invites_a_patient_who_sets_a_password_and_sees_the_assigned
     clinician.get_by_role("button", name="Assign").click()
     clinician.get_by_text("Assigned 1 module to 1 patient").wait_for()
 
-    link = re.search(r"http://\S+?(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
     patient = new_page(viewport=PHONE)
-    patient.goto(link)
-    patient.get_by_text("Riverside invited you").wait_for()
-    patient.get_by_label("New password*", exact=True).fill(NEW_PASSWORD)
-    patient.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-    patient.get_by_role("button", name="Set password and continue").click()
+    accept_the_emailed_invitation(patient, "Riverside invited you")
     patient.get_by_role("heading", name="My modules").wait_for()
     assert patient.get_by_role("link", name="Start: Driving and machinery").first.is_visible()
     assert setup.clinic.patients.get(email="nia@example.org").has_usable_password()
+
+
+def accept_the_emailed_invitation(page, greeting):
+    """Open the link of the last email sent, check its greeting, and set NEW_PASSWORD."""
+    link = re.search(r"http://\S+?(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
+    page.goto(link)
+    page.get_by_text(greeting).wait_for()
+    page.get_by_label("New password*", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password confirmation").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set password and continue").click()
 
 
 def test_a_patient_on_a_phone_reads_fails_retakes_passes_and_acknowledges(new_page):
@@ -467,13 +472,8 @@ def test_a_clinic_admin_invites_a_clinician_who_signs_in_and_sees_the_clinics_pa
     admin.get_by_text("You invited Bo Newhire. The invitation email is on its way.").wait_for()
     assert admin.locator("tr", has_text="Bo Newhire").get_by_text("Invited").is_visible()
 
-    link = re.search(r"http://\S+?(/accounts/invitation/\S+/)", mail.outbox[-1].body).group(1)
     clinician = new_page()
-    clinician.goto(link)
-    clinician.get_by_text("Riverside invited you to join its staff").wait_for()
-    clinician.get_by_label("New password*", exact=True).fill(NEW_PASSWORD)
-    clinician.get_by_label("New password confirmation").fill(NEW_PASSWORD)
-    clinician.get_by_role("button", name="Set password and continue").click()
+    accept_the_emailed_invitation(clinician, "Riverside invited you to join its staff")
     clinician.get_by_role("heading", name="Patients").wait_for()
     assert clinician.get_by_role("link", name="Pat Patient").is_visible()
     clinician.get_by_role("button", name="Sign out").click()

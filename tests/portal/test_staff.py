@@ -168,3 +168,16 @@ class RemoveTests(StaffTestCase):
         self.assertContains(response, "Alice Clinician has 1 planned visit at this clinic")
         self.assertTrue(Membership.objects.filter(user=self.alice, clinic=self.riverside).exists())
         self.assertEqual(self.trail(Action.STAFF_REMOVED), [])
+
+
+class StaffPageQueryCountTests(StaffTestCase):
+    def test_the_page_costs_the_same_for_three_staff_as_for_thirty(self):
+        self.client.get(reverse("portal:staff"))
+        # 1 session, 2 user, 3 whether they run a clinic, 4 the clinics they run (also the
+        # invite form's choices), 5 their staff with accounts
+        with self.assertNumQueries(5):
+            self.client.get(reverse("portal:staff"))
+        ClinicianFactory.create_batch(27, clinics=[self.riverside])
+        with self.assertNumQueries(5):
+            response = self.client.get(reverse("portal:staff"))
+        self.assertEqual(len(response.context["clinics"][0].memberships.all()), 29)
