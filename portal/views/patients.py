@@ -42,32 +42,33 @@ def patient_edit(request, code):
 @clinician_required
 @require_POST
 def patient_deactivate(request, code):
-    patient = get_patient_for_clinician(request, code)
-    try:
-        services.deactivate_patient(patient=patient, changed_by=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        audit.record(Action.PATIENT_DEACTIVATED, request=request, patient=patient)
-        messages.success(
-            request,
-            f"{patient.full_name} is inactive: they cannot sign in and get no reminders. "
-            "Their records are kept.",
-        )
-    return redirect("portal:patient_detail", code=patient.code)
+    return _switch_sign_in(
+        request,
+        code,
+        services.deactivate_patient,
+        Action.PATIENT_DEACTIVATED,
+        "{name} is inactive: they cannot sign in and get no reminders. Their records are kept.",
+    )
 
 
 @clinician_required
 @require_POST
 def patient_reactivate(request, code):
+    return _switch_sign_in(
+        request, code, services.reactivate_patient, Action.PATIENT_REACTIVATED, "{name} is active again."
+    )
+
+
+def _switch_sign_in(request, code, change, action, done):
+    """Deactivate or reactivate: the change, its audit row, and what the clinician is told."""
     patient = get_patient_for_clinician(request, code)
     try:
-        services.reactivate_patient(patient=patient, changed_by=request.user)
+        change(patient=patient, changed_by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        audit.record(Action.PATIENT_REACTIVATED, request=request, patient=patient)
-        messages.success(request, f"{patient.full_name} is active again.")
+        audit.record(action, request=request, patient=patient)
+        messages.success(request, done.format(name=patient.full_name))
     return redirect("portal:patient_detail", code=patient.code)
 
 
