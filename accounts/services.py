@@ -48,7 +48,7 @@ def invite_patient(
     their password. Raises ValidationError, writing nothing, on bad input."""
     _require_membership(clinician, clinic)
     email = User.objects.normalize_email(email)
-    _refuse_existing_email(email, clinic)
+    refuse_existing_email(email, clinic)
     patient = User(
         role=User.Role.PATIENT,
         clinic=clinic,
@@ -232,10 +232,10 @@ NEUTRAL_EMAIL_REFUSAL = (
 )
 
 
-def _refuse_existing_email(email: str, clinic: Clinic, *, owner: User | None = None) -> None:
+def refuse_existing_email(email: str, clinic: Clinic, *, owner: User | None = None) -> None:
     """The clinic's own patient can be named; anywhere else the address is used (another
     clinic's patient, a staff account) gets one neutral answer, so a clinician cannot learn
-    where an address is registered. `owner` may keep their own address."""
+    where an address is registered. `owner`, a patient changing theirs, may keep their own."""
     existing = User.objects.filter(email=email).exclude(pk=owner.pk if owner else None).first()
     if existing is None:
         return
@@ -246,12 +246,6 @@ def _refuse_existing_email(email: str, clinic: Clinic, *, owner: User | None = N
     else:
         message = NEUTRAL_EMAIL_REFUSAL
     raise ValidationError({"email": message})
-
-
-def refuse_taken_email(email: str, clinic: Clinic, *, owner: User) -> None:
-    """For a patient's changed address: taken by anyone else, the same answers as for a
-    new patient."""
-    _refuse_existing_email(email, clinic, owner=owner)
 
 
 def _create_invitation(*, invitee: User, sent_by: User) -> tuple[Invitation, str]:

@@ -352,10 +352,8 @@ class ReceiptCheckForm(forms.Form):
 class PatientEditForm(PatientDetailsForm):
     """The patient's details as they are, to correct."""
 
-    FIELDS = ("full_name", "email", "date_of_birth", "record_number")
-
     def __init__(self, *args, patient: User, **kwargs):
-        super().__init__(*args, initial={name: getattr(patient, name) for name in self.FIELDS}, **kwargs)
+        super().__init__(*args, initial={name: getattr(patient, name) for name in self.base_fields}, **kwargs)
         self.fields["email"].help_text = (
             "A new address is checked first: the patient gets a new invitation there and signs in "
             "again once they accept it."

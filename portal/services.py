@@ -249,7 +249,7 @@ def update_patient(
     if not changed:
         raise ValidationError("Nothing changed.")
     if "email" in changed:
-        account_services.refuse_taken_email(wanted["email"], patient.clinic, owner=patient)
+        account_services.refuse_existing_email(wanted["email"], patient.clinic, owner=patient)
     # Checked on a copy: refused details must not show on the page that explains why.
     edited = copy.copy(patient)
     for name in changed:
