@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast screenshots lint check install clean benchmark bench worker beat
+.PHONY: translations run test test-fast screenshots lint check install clean benchmark bench worker beat
 
 # Reinstall only when the pinned requirements change.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -15,13 +15,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-install: $(STAMP)
+# The interface's translations, compiled from the catalogue in git (polib, no gettext needed).
+MO := locale/es/LC_MESSAGES/django.mo
+$(MO): locale/es/LC_MESSAGES/django.po $(STAMP)
+	$(BIN)/python manage.py translations
+
+install: $(STAMP) $(MO)
+
+# Gather the marked strings into the catalogue after changing text (needs GNU gettext:
+# apt-get install gettext), then translate what it added; CI fails on an untranslated one.
+translations: $(STAMP)
+	$(BIN)/python manage.py makemessages -l es --no-obsolete -i .venv -i tests -i benchmarks -i var -i staticfiles
+	$(BIN)/python manage.py translations
 
 # Development server: SQLite and eager Celery whatever the shell exports. `make run
 # PORT=8001` serves on another port; SITE_URL follows, so links in emails lead back here.
 PORT ?= 8000
 DEV_ENV := env -u DATABASE_URL -u CELERY_BROKER_URL SITE_URL=http://127.0.0.1:$(PORT)
-run: $(STAMP)
+run: $(STAMP) $(MO)
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEV_ENV) $(BIN)/python manage.py load_modules
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
@@ -32,16 +43,16 @@ CHROMIUM ?= /usr/bin/chromium
 
 # The whole suite, browser journeys included; on PostgreSQL and Redis when DATABASE_URL and
 # CELERY_BROKER_URL say so.
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	@test -x $(CHROMIUM) || echo "Chromium is not installed at $(CHROMIUM) (apt-get install chromium): the browser tests will be skipped, and fail in CI."
 	$(BIN)/python -m pytest
 
 # The quick loop: everything but the real-browser tests.
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(MO)
 	$(BIN)/python -m pytest --ignore=tests/e2e
 
 # PNGs of the main screens for the README, into docs/screenshots/.
-screenshots: $(STAMP)
+screenshots: $(STAMP) $(MO)
 	$(BIN)/python -m pytest -q tests/e2e/screenshots.py
 
 # Background work on a real broker: export CELERY_BROKER_URL=redis://127.0.0.1:6379/0 first.

@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Clinic, User
 
@@ -18,9 +20,20 @@ class PatientDetailsForm(forms.Form):
     record_number = forms.CharField(
         max_length=50, required=False, help_text="Optional. Unique within the clinic."
     )
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        initial=settings.LANGUAGE_CODE,
+        # Left out (an older page, a script), the portal's own language; a wrong one is refused.
+        required=False,
+        help_text=_("The portal, the modules and the emails come in this language."),
+    )
 
     def clean_full_name(self):
         return tidy_name(self.cleaned_data["full_name"], "Enter the patient's full name.")
+
+    def clean_language(self):
+        return self.cleaned_data["language"] or settings.LANGUAGE_CODE
 
 
 def tidy_name(typed: str, when_empty: str) -> str:
@@ -38,7 +51,15 @@ class InvitePatientForm(PatientDetailsForm):
         super().__init__(*args, **kwargs)
         # Only the clinician's own clinics are valid choices: a forged id is refused.
         self.fields["clinic"].queryset = Clinic.objects.of_member(clinician)
-        self.order_fields(["clinic", "full_name", "email", "date_of_birth", "record_number"])
+        self.order_fields(["clinic", "full_name", "email", "language", "date_of_birth", "record_number"])
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=settings.LANGUAGES,
+        error_messages={"invalid_choice": _("Choose English or Spanish.")},
+    )
 
 
 def add_service_errors(form, error):

@@ -3,6 +3,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 
 from accounts import mfa
 
@@ -42,3 +43,19 @@ class RequireStaffSecondStepMiddleware:
 def note_second_step(sender, request, user, **kwargs):
     # One query at sign-in instead of one on every page.
     request.session[SECOND_STEP_SESSION_KEY] = mfa.has_confirmed_device(user)
+
+
+class UserLanguageMiddleware:
+    """A signed-in user reads the portal in the language they chose, whatever their browser
+    asks for; visitors keep what LocaleMiddleware found. The user row is already loaded for
+    the request, so this costs no query."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)

@@ -140,6 +140,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     reminder_emails = models.BooleanField(
         default=True, help_text="Patients can switch off reminder emails on their settings page."
     )
+    # Pages, emails and modules come in this language; the clinic sets a patient's at the
+    # invitation and anyone can change their own on the settings page.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Can sign in to the admin site (content editors, support)."

@@ -13,12 +13,11 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.emails import templated_email
 from accounts.models import Clinic, Invitation, Membership, User
 from accounts.signals import patient_added
 
@@ -29,6 +28,15 @@ logger = logging.getLogger(__name__)
 class SentInvitation:
     invitation: Invitation
     email_sent: bool
+
+
+def set_language(user: User, language: str) -> None:
+    """The language `user` reads the portal and their emails in."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": "Choose English or Spanish."})
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
 
 
 def hash_token(token: str) -> str:
@@ -43,6 +51,7 @@ def invite_patient(
     email: str,
     date_of_birth: date | None = None,
     record_number: str = "",
+    language: str = settings.LANGUAGE_CODE,
 ) -> SentInvitation:
     """Create a patient account in `clinic` and email them a one-time link to set
     their password. Raises ValidationError, writing nothing, on bad input."""
@@ -56,6 +65,7 @@ def invite_patient(
         email=email,
         date_of_birth=date_of_birth,
         record_number=record_number.strip(),
+        language=language,
     )
     return _add_and_invite(
         patient,
@@ -270,12 +280,7 @@ def _send_invitation_email(invitation: Invitation, token: str, clinic: Clinic) -
         "expires_at": invitation.expires_at,
         "valid_days": settings.INVITATION_VALID_DAYS,
     }
-    message = EmailMultiAlternatives(
-        subject=render_to_string("emails/invitation_subject.txt", context).strip(),
-        body=render_to_string("emails/invitation.txt", context),
-        to=[invitation.invitee.email],
-    )
-    message.attach_alternative(render_to_string("emails/invitation.html", context), "text/html")
+    message = templated_email("invitation", context, invitation.invitee)
     try:
         message.send()
     except (smtplib.SMTPException, OSError):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -5,18 +6,46 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import mfa, services, signals
-from accounts.forms import CodeForm, posted_data
+from accounts.forms import CodeForm, LanguageForm, posted_data, posted_next
 from accounts.models import Invitation
+
+
+@require_POST
+def choose_language(request):
+    """The language menu on every page: a signed-in user's choice is kept on their account,
+    a visitor's in a cookie. An unknown language changes nothing and says so."""
+    form = LanguageForm(request.POST)
+    response = redirect(posted_next(request) or "home")
+    if not form.is_valid():
+        messages.error(request, _("Choose English or Spanish."))
+        return response
+    language = form.cleaned_data["language"]
+    if request.user.is_authenticated:
+        services.set_language(request.user, language)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
+    return response
 
 
 @never_cache
 @require_http_methods(["GET", "POST"])
 def accept_invitation(request, token):
     invitation = services.find_invitation(token)
+    if invitation is not None:
+        # The page speaks the language the clinic chose for the invitee, like the email did.
+        translation.activate(invitation.invitee.language)
+        request.LANGUAGE_CODE = invitation.invitee.language
     if invitation is None or invitation.status != Invitation.Status.PENDING:
         return _unusable_invitation(request, invitation)
     form = SetPasswordForm(invitation.invitee, posted_data(request))

@@ -92,12 +92,17 @@ def _negated(before: str) -> bool:
 def blocks(source: str, rendered: str) -> list[Finding]:
     """The frame every module has: key points first, the emergency ladder, "What to do" as
     a numbered list, a tool, "Questions to ask your care team", icons with alt text."""
+    return frame(source, rendered, what_to_do=WHAT_TO_DO, questions_to_ask=QUESTIONS_TO_ASK)
+
+
+def frame(source: str, rendered: str, *, what_to_do: str, questions_to_ask: str) -> list[Finding]:
+    """The frame with the two fixed headings as a language writes them."""
     return [
         *_key_points(rendered),
         *_ladder(source),
-        *_section_list(source, rendered, WHAT_TO_DO, "ol", "a numbered list of actions"),
+        *_section_list(source, rendered, what_to_do, "ol", "a numbered list of actions"),
         *_tool(rendered),
-        *_section_list(source, rendered, QUESTIONS_TO_ASK, "ul|ol", "a list of questions"),
+        *_section_list(source, rendered, questions_to_ask, "ul|ol", "a list of questions"),
         *_icons(source),
     ]
 
@@ -149,7 +154,7 @@ def body_findings(source: str, rendered: str, text: str) -> list[Finding]:
     """Every rule on a module's body (its Markdown, that Markdown rendered, and the rendered
     text), in the order of the source: the loader and the editors' re-check share it."""
     findings = [
-        *_headings(source),
+        *headings(source),
         *red_lines(source),
         *blocks(source, rendered),
         *readability(source, rendered, text, word_count(text)),
@@ -157,7 +162,7 @@ def body_findings(source: str, rendered: str, text: str) -> list[Finding]:
     return sorted(findings, key=lambda finding: finding.offset)
 
 
-def _headings(source: str) -> list[Finding]:
+def headings(source: str) -> list[Finding]:
     title = re.search(r"^# ", source, re.MULTILINE)
     return (
         [Finding(title.start(), "start headings at '##'; the title is the page's heading")] if title else []

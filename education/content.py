@@ -16,11 +16,13 @@ from pathlib import Path
 
 from django.conf import settings
 
-from education import authoring
+from education import authoring, spanish
 from education.models import Module
 from education.quiz import MIN_CONCEPTS_PER_ATTEMPT
 from education.rendering import (
+    SECTION_START,
     body_text,
+    content_file,
     emergency_ladder_source,
     reading_grade,
     render_markdown,
@@ -54,8 +56,12 @@ HEADER_KEYS = {
     "pass_mark",
     "material_change",
     "reveal_answers_after_fails",
+    "revision",
 }
-REQUIRED_HEADER_KEYS = HEADER_KEYS - {"material_change", "reveal_answers_after_fails"}
+REQUIRED_HEADER_KEYS = HEADER_KEYS - {"material_change", "reveal_answers_after_fails", "revision"}
+# A translation carries only its words; everything else is the English module's.
+TRANSLATION_HEADER_KEYS = {"title", "summary", "revision"}
+TRANSLATIONS = ("es",)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -83,6 +89,40 @@ class QuestionSource:
 
 
 @dataclass(frozen=True)
+class TranslationSource:
+    """A module in another language. Its sections carry the English anchors, so a question
+    asked or a quiz answered in Spanish points at the same section as in English."""
+
+    language: str
+    title: str
+    summary: str
+    revision: int
+    body_markdown: str
+    body_html: str
+    sections: dict[str, str]
+    word_count: int
+    fernandez_huerta: float
+    szigriszt_pazos: float
+    content_hash: str
+    # Each question's text and its choices' (text, explanation), in the English order.
+    questions: list[tuple[str, list[tuple[str, str]]]]
+
+    def as_stored(self) -> dict:
+        return {
+            "title": self.title,
+            "summary": self.summary,
+            "revision": self.revision,
+            "body_markdown": self.body_markdown,
+            "body_html": self.body_html,
+            "sections": self.sections,
+            "word_count": self.word_count,
+            "fernandez_huerta": self.fernandez_huerta,
+            "szigriszt_pazos": self.szigriszt_pazos,
+            "content_hash": self.content_hash,
+        }
+
+
+@dataclass(frozen=True)
 class ModuleSource:
     slug: str
     title: str
@@ -103,6 +143,8 @@ class ModuleSource:
     sections: dict[str, str] = field(default_factory=dict)
     concepts: dict[str, str] = field(default_factory=dict)
     questions: list[QuestionSource] = field(default_factory=list)
+    revision: int = 1
+    translations: dict[str, TranslationSource] = field(default_factory=dict)
 
 
 class ModuleProblem(Exception):
@@ -181,6 +223,7 @@ def read_module(folder: Path, registry: dict[str, dict] | None = None) -> Module
     module_text = module_bytes.decode()
     header, body, body_line = _split_front_matter(module_file, module_text)
     _check_header(module_file, module_text, header)
+    _check_revision(module_file, module_text, header)
     sources = _cited_sources(module_file, module_text, header["sources"], registry)
     body_html = render_markdown(body)
     text = body_text(body_html)
@@ -190,6 +233,12 @@ def read_module(folder: Path, registry: dict[str, dict] | None = None) -> Module
     # Everything a patient sees goes into the hash: the files, the shared emergency card
     # and the citations, so a change to any of them is a new version.
     shared = (emergency_ladder_source(samhsa=True) + repr(sources)).encode()
+    english = {"body": body, "sections": module_sections, "quiz": quiz_bytes.decode()}
+    translations = {
+        language: translation
+        for language in TRANSLATIONS
+        if (translation := read_translation(folder, language, english, sources)) is not None
+    }
     return ModuleSource(
         slug=folder.name,
         title=header["title"].strip(),
@@ -210,7 +259,109 @@ def read_module(folder: Path, registry: dict[str, dict] | None = None) -> Module
         sections=module_sections,
         concepts=concepts,
         questions=questions,
+        revision=header.get("revision", 1),
+        translations=translations,
     )
+
+
+def read_translation(
+    folder: Path, language: str, english: dict, sources: list[dict]
+) -> TranslationSource | None:
+    """`module.<language>.md` and `quiz.<language>.toml` beside the English files, checked
+    against the English module; None when the module has no such translation yet."""
+    module_file, quiz_file = (
+        folder / content_file("module.md", language),
+        folder / content_file("quiz.toml", language),
+    )
+    if not module_file.exists() and not quiz_file.exists():
+        return None
+    module_bytes, quiz_bytes = _read(module_file), _read(quiz_file)
+    module_text = module_bytes.decode()
+    header, body, body_line = _split_front_matter(module_file, module_text)
+    _check_translation_header(module_file, module_text, header)
+    rendered = render_markdown(body, language)
+    text = body_text(rendered)
+    findings = spanish.body_findings(english["body"], body, rendered, text)
+    if findings:
+        raise ModuleProblems(
+            [located(module_file, f.message, body_line + line_of(body, f.offset) - 1) for f in findings]
+        )
+    body_html = _with_english_anchors(rendered, english["sections"])
+    questions = _read_translated_quiz(quiz_file, quiz_bytes.decode(), english["quiz"])
+    shared = (emergency_ladder_source(samhsa=True, language=language) + repr(sources)).encode()
+    return TranslationSource(
+        language=language,
+        title=header["title"].strip(),
+        summary=header["summary"].strip(),
+        revision=header["revision"],
+        body_markdown=body,
+        body_html=body_html,
+        sections=sections(body_html),
+        word_count=word_count(text),
+        fernandez_huerta=spanish.fernandez_huerta(text),
+        szigriszt_pazos=spanish.szigriszt_pazos(text),
+        content_hash=hashlib.sha256(module_bytes + b"\0" + quiz_bytes + b"\0" + shared).hexdigest(),
+        questions=questions,
+    )
+
+
+def _check_translation_header(path: Path, text: str, header: dict) -> None:
+    keys = set(header)
+    if keys != TRANSLATION_HEADER_KEYS:
+        wrong = sorted(keys - TRANSLATION_HEADER_KEYS) or sorted(TRANSLATION_HEADER_KEYS - keys)
+        message = (
+            f"a translation's header has exactly {', '.join(sorted(TRANSLATION_HEADER_KEYS))}; "
+            f"the rest comes from the English module (check {', '.join(wrong)})"
+        )
+        raise ModuleProblem(path, message, _key_line(text, wrong[0]))
+    for key in ("title", "summary"):
+        if not isinstance(header[key], str) or not header[key].strip():
+            raise ModuleProblem(path, f"{key} must be text", _key_line(text, key))
+    _check_revision(path, text, header)
+
+
+def _check_revision(path: Path, text: str, header: dict) -> None:
+    revision = header.get("revision", 1)
+    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
+        message = "revision must be a whole number from 1, raised with each material change"
+        raise ModuleProblem(path, message, _key_line(text, "revision"))
+
+
+def _with_english_anchors(body_html: str, english_sections: dict[str, str]) -> str:
+    """The translation's section headings take the English anchors, in order (the blocks
+    check has made sure both have the same number of sections)."""
+    anchors = iter(english_sections)
+    return SECTION_START.sub(lambda found: f'<h2 id="{next(anchors, found.group(1))}">', body_html)
+
+
+def _read_translated_quiz(
+    path: Path, text: str, english_text: str
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    try:
+        quiz = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ModuleProblem(path, f"not valid TOML ({error})") from None
+    if set(quiz) != {"questions"} or not isinstance(quiz["questions"], list):
+        raise ModuleProblem(path, "a translated bank has only [[questions]]; the concepts come from English")
+    english = tomllib.loads(english_text)["questions"]
+    lines = _question_lines(text)
+    problems = spanish.quiz_pairing(english, quiz["questions"])
+    if problems:
+        raise ModuleProblem(path, problems[0], lines[0] if lines else None)
+    for number, question in enumerate(quiz["questions"], 1):
+        where = Where(path, number, lines[number - 1])
+        for finding in spanish.quiz_red_lines(question["text"], question["choices"]):
+            raise where.problem(finding.message)
+    _check_longest_share(path, [_as_question(question) for question in quiz["questions"]], lines)
+    return [
+        (q["text"].strip(), [(c["text"].strip(), c["explanation"].strip()) for c in q["choices"]])
+        for q in quiz["questions"]
+    ]
+
+
+def _as_question(question: dict) -> QuestionSource:
+    choices = [ChoiceSource(c["text"].strip(), c.get("correct") is True, "") for c in question["choices"]]
+    return QuestionSource(question["text"], "", "", choices)
 
 
 def _read(path: Path) -> bytes:
@@ -431,6 +582,10 @@ def _check_bank(path: Path, bank: list[QuestionSource], concepts: dict[str, str]
     unused = sorted(set(concepts) - used)
     if unused:
         raise ModuleProblem(path, f"no question checks concept(s) {', '.join(unused)}")
+    _check_longest_share(path, bank, lines)
+
+
+def _check_longest_share(path: Path, bank: list[QuestionSource], lines: list[int]) -> None:
     cued = [number for number, question in enumerate(bank, 1) if _right_is_longest(question)]
     if len(cued) > MAX_LONGEST_RIGHT_SHARE * len(bank):
         raise ModuleProblem(

@@ -1,5 +1,6 @@
 import datetime
 import uuid
+from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
@@ -40,6 +41,9 @@ class Module(models.Model):
     current_version = models.ForeignKey(
         "ModuleVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The current version's title and summary in other languages, {"es": {"title", "summary"}},
+    # kept here like the English ones so lists need no version row.
+    translations = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ModuleQuerySet.as_manager()
@@ -49,6 +53,12 @@ class Module(models.Model):
 
     def __str__(self):
         return self.title
+
+    def title_in(self, language: str) -> str:
+        return self.translations.get(language, {}).get("title") or self.title
+
+    def summary_in(self, language: str) -> str:
+        return self.translations.get(language, {}).get("summary") or self.summary
 
 
 class ModuleVersionQuerySet(models.QuerySet):
@@ -103,6 +113,14 @@ class ModuleVersion(models.Model):
     material_change = models.BooleanField(
         default=True, help_text="Patients must acknowledge this version again."
     )
+    revision = models.PositiveSmallIntegerField(
+        default=1, help_text="Raised with each material change; a translation must reach it."
+    )
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per language: title, summary, body, sections, revision, readability and content hash.",
+    )
     published_at = models.DateTimeField(default=timezone.now, help_text="When it was loaded.")
     loaded_by = models.ForeignKey(
         User,
@@ -132,6 +150,28 @@ class ModuleVersion(models.Model):
         """draft, approved or rejected. Follows the reverse one-to-one: select_related("review")."""
         review = getattr(self, "review", None)
         return review.decision if review else "draft"
+
+    def language_for(self, wanted: str) -> str:
+        """The language a reader who wants `wanted` is shown: their own when this version
+        has it in step with the English, otherwise English."""
+        translation = self.translations.get(wanted)
+        return wanted if translation and translation["revision"] >= self.revision else "en"
+
+    def out_of_date(self) -> list[str]:
+        """The languages whose text lags behind a material change in another language."""
+        revisions = {"en": self.revision} | {code: t["revision"] for code, t in self.translations.items()}
+        newest = max(revisions.values())
+        return [code for code, revision in revisions.items() if revision < newest]
+
+    def text_in(self, language: str) -> "ModuleText":
+        """Title, summary, body, sections and hash as a reader of `language` sees them."""
+        shown = self.language_for(language)
+        if shown == "en":
+            return ModuleText(
+                "en", self.title, self.summary, self.body_html, self.sections, self.content_hash
+            )
+        t = self.translations[shown]
+        return ModuleText(shown, t["title"], t["summary"], t["body_html"], t["sections"], t["content_hash"])
 
     @property
     def review_due(self) -> bool:
@@ -185,6 +225,18 @@ class VersionReview(models.Model):
         return f"Reviewed by {self.reviewer_name}, {self.credential} on {self.reviewed_on:%-d %B %Y}"
 
 
+@dataclass(frozen=True)
+class ModuleText:
+    """A version's words in one language, and the hash of that language's files."""
+
+    language: str
+    title: str
+    summary: str
+    body_html: str
+    sections: dict
+    content_hash: str
+
+
 class Question(models.Model):
     """One question of a version's bank. An attempt asks a few of them, drawn so that
     they cover several concepts (the safety point each question checks)."""
@@ -195,6 +247,7 @@ class Question(models.Model):
     # Blank for quizzes loaded before question banks: each such question is its own concept.
     concept = models.SlugField(max_length=80, blank=True)
     section = models.SlugField(max_length=120, blank=True, help_text="The module heading that teaches it.")
+    translations = models.JSONField(default=dict, blank=True, help_text="The text per language.")
 
     class Meta:
         ordering = ["version", "position"]
@@ -209,6 +262,9 @@ class Question(models.Model):
     def concept_key(self):
         return self.concept or f"question-{self.pk}"
 
+    def text_in(self, language: str) -> str:
+        return self.translations.get(language) or self.text
+
 
 class Choice(models.Model):
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="choices")
@@ -216,6 +272,7 @@ class Choice(models.Model):
     text = models.TextField()
     is_correct = models.BooleanField(default=False)
     explanation = models.TextField()
+    translations = models.JSONField(default=dict, blank=True, help_text="Per language: [text, explanation].")
 
     class Meta:
         ordering = ["question", "position"]
@@ -228,6 +285,12 @@ class Choice(models.Model):
 
     def __str__(self):
         return self.text
+
+    def text_in(self, language: str) -> str:
+        return self.translations[language][0] if language in self.translations else self.text
+
+    def explanation_in(self, language: str) -> str:
+        return self.translations[language][1] if language in self.translations else self.explanation
 
 
 class AssignmentQuerySet(models.QuerySet):
@@ -373,6 +436,9 @@ class QuizAttempt(models.Model):
     question_count = models.PositiveSmallIntegerField()
     score = models.PositiveSmallIntegerField(help_text="Percent answered right.")
     passed = models.BooleanField()
+    language = models.CharField(
+        max_length=8, default="en", help_text="The language the questions were shown in."
+    )
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -409,7 +475,9 @@ class Acknowledgment(models.Model):
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="acknowledgments")
     version = models.ForeignKey(ModuleVersion, on_delete=models.PROTECT, related_name="acknowledgments")
+    # The hash of the text in the language the patient read, and that language.
     content_hash = models.CharField(max_length=64)
+    language = models.CharField(max_length=8, default="en")
     statement = models.TextField()
     typed_name = models.CharField(max_length=150)
     acknowledged_at = models.DateTimeField(default=timezone.now)

@@ -13,10 +13,11 @@ CODE_LENGTH = 10
 _LOOK_ALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
-def text_sha256(version: ModuleVersion) -> str:
-    """SHA-256 of the version as the reader shows it: its title and its rendered text.
-    Both are stored with the version, so the hash can be recomputed at any time."""
-    return hashlib.sha256(f"{version.title}\n\n{version.body_html}".encode()).hexdigest()
+def text_sha256(version: ModuleVersion, language: str = "en") -> str:
+    """SHA-256 of the version as the reader shows it in `language`: its title and its
+    rendered text. Both are stored with the version, so the hash can be recomputed."""
+    text = version.text_in(language)
+    return hashlib.sha256(f"{text.title}\n\n{text.body_html}".encode()).hexdigest()
 
 
 def new_code() -> str:

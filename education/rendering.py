@@ -83,25 +83,38 @@ SECTION_START = re.compile(r'<h2 id="([^"]+)">')
 TAG = re.compile(r"<[^>]+>")
 
 
-@functools.cache  # two small files that only change with a deployment
-def emergency_ladder_source(samhsa: bool = False) -> str:
-    """The Markdown of the emergency card every module shows; with the SAMHSA line where
-    a module discusses misuse."""
-    ladder = (CONTENT_DIR / "emergency-ladder.md").read_text()
+@functools.cache  # small files that only change with a deployment
+def emergency_ladder_source(samhsa: bool = False, language: str = "en") -> str:
+    """The Markdown of the emergency card every module shows, in `language`; with the
+    SAMHSA line where a module discusses misuse."""
+    ladder = (CONTENT_DIR / content_file("emergency-ladder.md", language)).read_text()
     if samhsa:
-        ladder = ladder.rstrip("\n") + "\n" + (CONTENT_DIR / "emergency-ladder-samhsa.md").read_text()
+        extra = (CONTENT_DIR / content_file("emergency-ladder-samhsa.md", language)).read_text()
+        ladder = ladder.rstrip("\n") + "\n" + extra
     return ladder.replace('!!! emergency-ladder "', '!!! emergency-ladder samhsa "', 1) if samhsa else ladder
 
 
-def expand_blocks(source: str) -> str:
-    return LADDER.sub(lambda found: emergency_ladder_source(bool(found.group(1))).rstrip("\n"), source)
+def content_file(english_name: str, language: str) -> str:
+    """`module.md` in English, `module.es.md` in Spanish: translations sit beside the original."""
+    if language == "en":
+        return english_name
+    stem, dot, suffix = english_name.rpartition(".")
+    return f"{stem}.{language}{dot}{suffix}"
 
 
-def render_markdown(source: str) -> str:
+def expand_blocks(source: str, language: str = "en") -> str:
+    return LADDER.sub(
+        lambda found: emergency_ladder_source(bool(found.group(1)), language).rstrip("\n"), source
+    )
+
+
+def render_markdown(source: str, language: str = "en") -> str:
     """Render Markdown and keep only the allow-listed tags, attributes and URL schemes,
     so a script, an event handler, an iframe or a javascript: link comes out inert."""
     raw = markdown.markdown(
-        expand_blocks(source), extensions=["extra", "sane_lists", "toc", "admonition"], output_format="html"
+        expand_blocks(source, language),
+        extensions=["extra", "sane_lists", "toc", "admonition"],
+        output_format="html",
     )
     raw = PICTURE_SRC.sub(_picture_tag, raw)
     # "- [ ] item" (or "- ☐ item") is a line to tick: the page draws the box, and prints it.

@@ -17,7 +17,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, Max, OuterRef, Q, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Clinic, User
 from education import authoring, compiled, content, quiz, receipts
@@ -40,9 +44,15 @@ from education.models import (
 )
 from education.rendering import body_text, render_markdown
 
-ACKNOWLEDGMENT_STATEMENT = (
+ACKNOWLEDGMENT_STATEMENT = _lazy(
     "I have read and understood this information, and I know I can ask my care team about it."
 )
+
+
+def acknowledgment_statement(language: str) -> str:
+    """The statement as the patient saw it, for the record."""
+    with translation.override(language):
+        return str(ACKNOWLEDGMENT_STATEMENT)
 
 
 # The library ------------------------------------------------------------------------
@@ -73,7 +83,7 @@ def load_module(source: content.ModuleSource, *, loaded_by: User | None = None) 
     Returns "created", "updated" or "unchanged"."""
     module = Module.objects.select_for_update().filter(slug=source.slug).first()
     latest = module.versions.order_by("-number").first() if module else None
-    if latest and latest.content_hash == source.content_hash:
+    if latest and _same_text(latest, source):
         return "unchanged"
     outcome = "updated" if module else "created"
     if module is None:
@@ -82,6 +92,13 @@ def load_module(source: content.ModuleSource, *, loaded_by: User | None = None) 
     module.save()
     _create_version(module, source, loaded_by)
     return outcome
+
+
+def _same_text(version: ModuleVersion, source: content.ModuleSource) -> bool:
+    """The same files in every language: a translation changing is a new version too."""
+    stored = {code: t["content_hash"] for code, t in version.translations.items()}
+    read = {code: t.content_hash for code, t in source.translations.items()}
+    return version.content_hash == source.content_hash and stored == read
 
 
 def _create_version(module: Module, source: content.ModuleSource, loaded_by: User | None) -> ModuleVersion:
@@ -107,14 +124,18 @@ def _create_version(module: Module, source: content.ModuleSource, loaded_by: Use
         sections=source.sections,
         # The first version has nothing before it to supersede.
         material_change=source.material_change or last_number == 0,
+        revision=source.revision,
+        translations={code: translation.as_stored() for code, translation in source.translations.items()},
     )
     for position, question_source in enumerate(source.questions, 1):
+        translated = {code: t.questions[position - 1] for code, t in source.translations.items()}
         question = Question.objects.create(
             version=version,
             position=position,
             text=question_source.text,
             concept=question_source.concept,
             section=question_source.section,
+            translations={code: text for code, (text, _) in translated.items()},
         )
         Choice.objects.bulk_create(
             Choice(
@@ -123,6 +144,9 @@ def _create_version(module: Module, source: content.ModuleSource, loaded_by: Use
                 text=choice.text,
                 is_correct=choice.is_correct,
                 explanation=choice.explanation,
+                translations={
+                    code: list(choices[choice_position - 1]) for code, (_, choices) in translated.items()
+                },
             )
             for choice_position, choice in enumerate(question_source.choices, 1)
         )
@@ -159,7 +183,7 @@ class ModuleSet:
 
 MODULE_SETS = {
     "starting": ModuleSet(
-        "Starting a benzodiazepine",
+        _lazy("Starting a benzodiazepine"),
         (
             "sleep-medicines",
             "stopping-safely",
@@ -170,13 +194,14 @@ MODULE_SETS = {
         ),
     ),
     "stopping": ModuleSet(
-        "Lowering or stopping safely", ("stopping-safely", "sleep-medicines", "for-family-and-caregivers")
+        _lazy("Lowering or stopping safely"),
+        ("stopping-safely", "sleep-medicines", "for-family-and-caregivers"),
     ),
     "everyday-safety": ModuleSet(
-        "Everyday safety", ("everyday-safety", "driving-and-machinery", "breathing-and-interactions")
+        _lazy("Everyday safety"), ("everyday-safety", "driving-and-machinery", "breathing-and-interactions")
     ),
     "pregnancy-or-65": ModuleSet(
-        "Pregnancy, breastfeeding or age 65 and over",
+        _lazy("Pregnancy, breastfeeding or age 65 and over"),
         ("pregnancy-and-older-adults", "stopping-safely", "breathing-and-interactions"),
     ),
 }
@@ -196,11 +221,11 @@ def assign_modules(
     assignment that exists already is skipped and reported, never duplicated. A fixed
     number of queries however many patients, apart from the insert batches."""
     if not patients:
-        raise ValidationError("Select at least one patient.")
+        raise ValidationError(_("Select at least one patient."))
     if not modules:
-        raise ValidationError({"modules": "Choose at least one module or a set of modules."})
+        raise ValidationError({"modules": _("Choose at least one module or a set of modules.")})
     if any(not patient.is_patient for patient in patients):
-        raise ValidationError("Modules can only be assigned to patients.")
+        raise ValidationError(_("Modules can only be assigned to patients."))
     _require_clinician_of(assigned_by, {patient.clinic_id for patient in patients}, due_date)
     try:
         with transaction.atomic():
@@ -224,7 +249,7 @@ def assign_modules(
             )
     except IntegrityError as error:
         raise ValidationError(
-            "Someone assigned modules to these patients at the same moment. Please try again."
+            _("Someone assigned modules to these patients at the same moment. Please try again.")
         ) from error
     skipped = [(p, m) for p in patients for m in modules if (p.pk, m.pk) in already_open]
     return AssignResult(created=new, skipped=skipped)
@@ -271,9 +296,9 @@ def _require_clinician_of(clinician: User, clinic_ids: set[int], due_date: datet
     past in any of them (one query)."""
     clinics = list(Clinic.objects.of_member(clinician).filter(pk__in=clinic_ids))
     if len(clinics) != len(clinic_ids):
-        raise ValidationError("You can only assign modules to patients of your own clinics.")
+        raise ValidationError(_("You can only assign modules to patients of your own clinics."))
     if any(due_date < clinic.today() for clinic in clinics):
-        raise ValidationError({"due_date": "The due date cannot be in the past."})
+        raise ValidationError({"due_date": _("The due date cannot be in the past.")})
 
 
 def cancel_assignment(*, assignment: Assignment, cancelled_by: User) -> None:
@@ -287,7 +312,7 @@ def cancel_assignment(*, assignment: Assignment, cancelled_by: User) -> None:
         )
         if not cancelled:
             raise ValidationError(
-                "Only an open assignment can be cancelled; this one is completed or cancelled."
+                _("Only an open assignment can be cancelled; this one is completed or cancelled.")
             )
         patient_progress.refresh([assignment.patient_id])
     assignment.cancelled_at, assignment.cancelled_by = now, cancelled_by
@@ -306,10 +331,12 @@ def mark_opened(*, assignment: Assignment) -> None:
 
 def _require_active(assignment: Assignment) -> None:
     if assignment.cancelled_at:
-        raise ValidationError("Your care team cancelled this module, so nothing more can be recorded.")
+        raise ValidationError(_("Your care team cancelled this module, so nothing more can be recorded."))
 
 
-STALE_QUIZ = "This module was updated while you had it open. Please read the new version and try again."
+STALE_QUIZ = _lazy(
+    "This module was updated while you had it open. Please read the new version and try again."
+)
 
 
 def _require_current(assignment: Assignment, version_id: int) -> None:
@@ -364,6 +391,7 @@ def submit_quiz(
     draw: QuizDraw,
     answers: dict[int, int],
     questions: list[Question] | None = None,
+    language: str = "en",
 ) -> QuizAttempt:
     """Score and record the answers to one draw: `answers` maps question id to choice id.
     `questions` are the draw's, as `drawn_questions` returns them (read again if not given).
@@ -391,6 +419,7 @@ def submit_quiz(
                 question_count=len(chosen),
                 score=score,
                 passed=passed,
+                language=assignment.module.current_version.language_for(language),
             )
             Answer.objects.bulk_create(
                 Answer(attempt=attempt, question_id=c.question_id, choice=c, is_correct=c.is_correct)
@@ -405,18 +434,18 @@ def submit_quiz(
     return attempt
 
 
-UNKNOWN_DRAW = "This quiz page is no longer valid. Here is a new set of questions."
+UNKNOWN_DRAW = _lazy("This quiz page is no longer valid. Here is a new set of questions.")
 
 
 def _checked_choices(questions: list[Question], answers: dict[int, int]) -> list[Choice]:
     """One choice per drawn question, each one of the choices shown for that question."""
     if set(answers) != {question.pk for question in questions}:
-        raise ValidationError("Please answer every question.")
+        raise ValidationError(_("Please answer every question."))
     chosen = []
     for question in questions:
         choice = next((c for c in question.shown_choices if c.pk == answers[question.pk]), None)
         if choice is None:
-            raise ValidationError("One of the answers does not belong to its question.")
+            raise ValidationError(_("One of the answers does not belong to its question."))
         chosen.append(choice)
     return chosen
 
@@ -470,6 +499,7 @@ def acknowledge(
     typed_name: str,
     ip_address: str | None,
     user_agent: str,
+    language: str = "en",
 ) -> Acknowledgment:
     """Record that the patient read `version`, with exactly what they were shown and
     exactly what they typed, and its receipt. Acknowledging the same version again returns
@@ -482,17 +512,23 @@ def acknowledge(
     if not names_match(typed_name, assignment.patient.full_name):
         raise ValidationError(
             {
-                "typed_name": f"This is not the name on your account. Type {assignment.patient.full_name}; "
-                "capital letters, accents, hyphens and spaces do not matter."
+                "typed_name": _(
+                    "This is not the name on your account. Type %(name)s; "
+                    "capital letters, accents, hyphens and spaces do not matter."
+                )
+                % {"name": assignment.patient.full_name}
             }
         )
+    # What they read: the text, its hash and the statement in the language they were shown.
+    shown = version.text_in(language)
     try:
         with transaction.atomic():
             acknowledgment = Acknowledgment.objects.create(
                 assignment=assignment,
                 version=version,
-                content_hash=version.content_hash,
-                statement=ACKNOWLEDGMENT_STATEMENT,
+                content_hash=shown.content_hash,
+                language=shown.language,
+                statement=acknowledgment_statement(shown.language),
                 typed_name=typed_name,
                 ip_address=ip_address,
                 user_agent=user_agent[:500],
@@ -500,7 +536,7 @@ def acknowledge(
             AcknowledgmentReceipt.objects.create(
                 acknowledgment=acknowledgment,
                 verification_code=receipts.new_code(),
-                text_sha256=receipts.text_sha256(version),
+                text_sha256=receipts.text_sha256(version, shown.language),
             )
             complete_if_done(assignment=assignment)
             patient_progress.refresh([assignment.patient_id])
@@ -521,7 +557,8 @@ class ReceiptCheck:
 
 
 def check_receipt(receipt: AcknowledgmentReceipt, printed_hash: str = "") -> ReceiptCheck:
-    recomputed = receipts.text_sha256(receipt.acknowledgment.version)
+    acknowledgment = receipt.acknowledgment
+    recomputed = receipts.text_sha256(acknowledgment.version, acknowledgment.language)
     printed = printed_hash.strip().lower()
     return ReceiptCheck(
         receipt=receipt,
@@ -532,9 +569,11 @@ def check_receipt(receipt: AcknowledgmentReceipt, printed_hash: str = "") -> Rec
 
 # Questions for the visit ---------------------------------------------------------------------
 
-QUESTION_EMPTY = "Write your question first."
-QUESTION_TOO_LONG = f"Keep your question to {VisitQuestion.MAX_LENGTH} characters or fewer."
-UNKNOWN_SECTION = "That part of the module was not found. Ask your question from the module page."
+QUESTION_EMPTY = _lazy("Write your question first.")
+QUESTION_TOO_LONG = format_lazy(
+    _lazy("Keep your question to {length} characters or fewer."), length=VisitQuestion.MAX_LENGTH
+)
+UNKNOWN_SECTION = _lazy("That part of the module was not found. Ask your question from the module page.")
 
 
 def ask_question(*, assignment: Assignment, section: str, text: str) -> VisitQuestion:
@@ -555,7 +594,7 @@ def ask_question(*, assignment: Assignment, section: str, text: str) -> VisitQue
     )
 
 
-ALREADY_CLOSED = "This question was already withdrawn or answered. Nothing was changed."
+ALREADY_CLOSED = _lazy("This question was already withdrawn or answered. Nothing was changed.")
 
 
 def withdraw_question(*, question: VisitQuestion) -> None:
@@ -783,14 +822,14 @@ def approve_version(
         raise ValidationError(DECIDED_A_MOMENT_AGO) from None
 
 
-DECIDED_A_MOMENT_AGO = "Another editor decided on this version a moment ago. Nothing was changed."
+DECIDED_A_MOMENT_AGO = _lazy("Another editor decided on this version a moment ago. Nothing was changed.")
 
 
 def reject_version(*, version: ModuleVersion, editor: User, reason: str) -> VersionReview:
     """Record that a draft will not be published, and why. It stays on the record."""
     version, _ = _decidable(version, editor)
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the draft is rejected, so its author can fix it."})
+        raise ValidationError({"reason": _("Say why the draft is rejected, so its author can fix it.")})
     try:
         with transaction.atomic():
             return VersionReview.objects.create(
@@ -817,7 +856,10 @@ def _publish(version: ModuleVersion, previous: ModuleVersion | None, **review) -
     )
     module = version.module
     module.current_version, module.title, module.summary = version, version.title, version.summary
-    module.save(update_fields=["current_version", "title", "summary"])
+    module.translations = {
+        code: {"title": t["title"], "summary": t["summary"]} for code, t in version.translations.items()
+    }
+    module.save(update_fields=["current_version", "title", "summary", "translations"])
     if previous is not None and version.material_change:
         ask_to_acknowledge_again(module=module, since=now)
     return approval
@@ -851,21 +893,25 @@ def _decidable(version: ModuleVersion, editor: User) -> tuple[ModuleVersion, Mod
     """The version with its module, and the version it would replace, if `editor` may
     decide on it now."""
     if not editor.is_content_editor:
-        raise ValidationError("Only content editors can approve or reject a draft.")
+        raise ValidationError(_("Only content editors can approve or reject a draft."))
     version = ModuleVersion.objects.select_related("review", "module__current_version").get(pk=version.pk)
     if hasattr(version, "review"):
         raise ValidationError(
-            f"This version was already {version.review.get_decision_display().lower()} "
-            f"on {version.review.decided_at:%-d %B %Y}. Nothing was changed."
+            _("This version was already %(decision)s on %(date)s. Nothing was changed.")
+            % {
+                "decision": version.review.get_decision_display().lower(),
+                "date": date_format(timezone.localtime(version.review.decided_at), "DATE_FORMAT"),
+            }
         )
     if settings.TWO_PERSON_REVIEW and version.loaded_by_id == editor.pk:
         raise ValidationError(
-            "You loaded this draft, and two-person review is on: another content editor must decide on it."
+            _("You loaded this draft, and two-person review is on: another content editor must decide on it.")
         )
     previous = version.module.current_version
     if previous and version.number < previous.number:
         raise ValidationError(
-            f"Version {previous.number} is already approved; an older draft cannot replace it."
+            _("Version %(number)s is already approved; an older draft cannot replace it.")
+            % {"number": previous.number}
         )
     return version, previous
 
@@ -873,13 +919,13 @@ def _decidable(version: ModuleVersion, editor: User) -> tuple[ModuleVersion, Mod
 def _check_approval(version, reviewer_name, credential, reviewed_on, what_changed, material) -> None:
     errors = {}
     if not reviewer_name.strip():
-        errors["reviewer_name"] = "Name the person who reviewed this version."
+        errors["reviewer_name"] = _("Name the person who reviewed this version.")
     if not credential.strip():
-        errors["credential"] = "Give the reviewer's credential, for example PharmD, RN or MD."
+        errors["credential"] = _("Give the reviewer's credential, for example PharmD, RN or MD.")
     if reviewed_on > timezone.localdate():
-        errors["reviewed_on"] = "The review date cannot be in the future."
+        errors["reviewed_on"] = _("The review date cannot be in the future.")
     if material and not what_changed.strip():
-        errors["what_changed"] = (
+        errors["what_changed"] = _(
             "Say in a sentence or two what changed: patients who read the earlier version see it "
             "when they are asked to acknowledge again."
         )
@@ -888,7 +934,7 @@ def _check_approval(version, reviewer_name, credential, reviewed_on, what_change
     problems = recheck(version)
     if problems:
         raise ValidationError(
-            ["This draft fails the loader's checks now, so it cannot be approved:", *problems]
+            [_("This draft fails the loader's checks now, so it cannot be approved:"), *problems]
         )
 
 

@@ -382,7 +382,7 @@ class LearningHistory:
             assignment=assignment,
             version=version,
             content_hash=version.content_hash,
-            statement=education_services.ACKNOWLEDGMENT_STATEMENT,
+            statement=education_services.acknowledgment_statement("en"),
             typed_name=assignment.patient.full_name,
             acknowledged_at=assignment.completed_at,
             user_agent="seed_demo",

@@ -2,7 +2,7 @@ import uuid
 
 from django import forms
 
-from accounts.forms import PatientDetailsForm, tidy_name
+from accounts.forms import LanguageForm, PatientDetailsForm, tidy_name
 from accounts.models import Clinic, Membership, User
 from education import receipts
 from education.models import Assignment, Module
@@ -271,7 +271,7 @@ class SearchForm(forms.Form):
     q = forms.CharField(label="Search by name or email", max_length=100, required=False)
 
 
-class ReminderSettingsForm(forms.Form):
+class PatientSettingsForm(LanguageForm):
     reminder_emails = forms.BooleanField(
         label="Email me when a module is due soon or overdue",
         required=False,

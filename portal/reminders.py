@@ -27,10 +27,10 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.emails import templated_email
 from accounts.models import Clinic, User
 from education.models import Assignment
 from portal.models import FollowUpVisit, Reminder
@@ -398,7 +398,7 @@ def _patient_email(patient: User, waiting: int) -> EmailMultiAlternatives:
         "link": settings.SITE_URL + reverse("education:my_modules"),
         "unsubscribe": unsubscribe,
     }
-    return _email("reminder", context, patient.email, headers={"List-Unsubscribe": f"<{unsubscribe}>"})
+    return templated_email("reminder", context, patient, headers={"List-Unsubscribe": f"<{unsubscribe}>"})
 
 
 def _digest_email(reminders) -> EmailMultiAlternatives:
@@ -409,18 +409,7 @@ def _digest_email(reminders) -> EmailMultiAlternatives:
         "visits": len(reminders),
         "link": settings.SITE_URL + reverse("portal:dashboard") + "?status=visit_soon",
     }
-    return _email("visit_digest", context, clinician.email)
-
-
-def _email(name, context, to, headers=None) -> EmailMultiAlternatives:
-    message = EmailMultiAlternatives(
-        subject=render_to_string(f"emails/{name}_subject.txt", context).strip(),
-        body=render_to_string(f"emails/{name}.txt", context),
-        to=[to],
-        headers=headers or {},
-    )
-    message.attach_alternative(render_to_string(f"emails/{name}.html", context), "text/html")
-    return message
+    return templated_email("visit_digest", context, clinician)
 
 
 UNSUBSCRIBE_VALID_DAYS = 60

@@ -118,6 +118,7 @@ class DashboardRow:
     clinic_id: int
     clinic_name: str
     account_status: str
+    language: str
     assigned_count: int
     completed_count: int
     next_due: datetime.date | None
@@ -137,6 +138,7 @@ DASHBOARD_COLUMNS = (
     "clinic_id",
     "clinic__name",
     "account_status",
+    "language",
     "progress__assigned_count",
     "progress__completed_count",
     "progress__next_due",

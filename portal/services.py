@@ -234,7 +234,14 @@ class PatientChange:
 
 
 def update_patient(
-    *, patient: User, changed_by: User, full_name: str, email: str, date_of_birth, record_number: str
+    *,
+    patient: User,
+    changed_by: User,
+    full_name: str,
+    email: str,
+    date_of_birth,
+    record_number: str,
+    language: str | None = None,
 ) -> PatientChange:
     """Correct a patient's details. A new address must be proven before it signs in: the
     old password stops working and a one-time link goes to the new address."""
@@ -244,6 +251,7 @@ def update_patient(
         "email": User.objects.normalize_email(email),
         "date_of_birth": date_of_birth,
         "record_number": record_number.strip(),
+        "language": language or patient.language,
     }
     changed = [name for name, value in wanted.items() if getattr(patient, name) != value]
     if not changed:

@@ -75,7 +75,11 @@ def quiz(request, code):
     if form.is_valid():
         try:
             attempt = services.submit_quiz(
-                assignment=assignment, draw=draw, answers=form.answers(), questions=questions
+                assignment=assignment,
+                draw=draw,
+                answers=form.answers(),
+                questions=questions,
+                language=request.LANGUAGE_CODE,
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -130,6 +134,7 @@ def acknowledge(request, code):
                 typed_name=form.cleaned_data["typed_name"],
                 ip_address=request.META.get("REMOTE_ADDR"),
                 user_agent=request.headers.get("User-Agent", ""),
+                language=request.LANGUAGE_CODE,
             )
         except ValidationError as error:
             add_service_errors(form, error)

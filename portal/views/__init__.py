@@ -12,8 +12,9 @@ from django.db import connection, transaction
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from kombu import Connection
@@ -37,7 +38,7 @@ from portal.forms import (
     AuditFilterForm,
     BulkAssignForm,
     DashboardFilterForm,
-    ReminderSettingsForm,
+    PatientSettingsForm,
     SearchForm,
     VisitForm,
 )
@@ -407,12 +408,17 @@ def export_assignments(request):
 @patient_required
 @require_http_methods(["GET", "POST"])
 def patient_settings(request):
-    form = ReminderSettingsForm(
-        posted_data(request), initial={"reminder_emails": request.user.reminder_emails}
+    patient = request.user
+    form = PatientSettingsForm(
+        posted_data(request),
+        initial={"reminder_emails": patient.reminder_emails, "language": patient.language},
     )
     if request.method == "POST" and form.is_valid():
-        reminders.set_reminder_emails(patient=request.user, enabled=form.cleaned_data["reminder_emails"])
-        messages.success(request, "Your settings are saved.")
+        reminders.set_reminder_emails(patient=patient, enabled=form.cleaned_data["reminder_emails"])
+        account_services.set_language(patient, form.cleaned_data["language"])
+        # The confirmation already speaks the language just chosen.
+        translation.activate(patient.language)
+        messages.success(request, _("Your settings are saved."))
         return redirect("portal:patient_settings")
     return render(request, "portal/patient_settings.html", {"form": form})
 

@@ -234,6 +234,9 @@ class RefusingWeakQuizBanksTests(LibraryCopyMixin, TestCase):
     def write_bank(self, **options):
         path = self.library / "sleep-medicines" / "quiz.toml"
         path.write_text(bank_toml(**options))
+        # A bank made up for the test has no Spanish twin: the module loads in English only.
+        (path.parent / "quiz.es.toml").unlink(missing_ok=True)
+        (path.parent / "module.es.md").unlink(missing_ok=True)
         return path
 
     def test_a_valid_bank_loads(self):

@@ -324,7 +324,7 @@ class BadQuizInputTests(EducationTestCase):
     def test_the_service_refuses_a_draw_of_another_assignment(self):
         draw, questions = services.issue_draw(assignment=self.olives)
         answers = {q.pk: q.shown_choices[0].pk for q in questions}
-        with self.assertRaisesMessage(Exception, services.UNKNOWN_DRAW):
+        with self.assertRaisesMessage(Exception, str(services.UNKNOWN_DRAW)):
             services.submit_quiz(assignment=self.assignment, draw=draw, answers=answers)
         self.assertFalse(QuizAttempt.objects.exists())
 
@@ -344,6 +344,9 @@ class QuizQueryCountTests(EducationTestCase):
             text = quiz_file.read_text()
             questions = text[text.index("[[questions]]") :]
             quiz_file.write_text(text + "\n" + questions + "\n" + questions)
+            spanish_file = library / "sleep-medicines" / "quiz.es.toml"
+            spanish = spanish_file.read_text()
+            spanish_file.write_text(spanish + "\n" + spanish + "\n" + spanish)
             load_and_approve(library)
         self.assignment.module.refresh_from_db()
         self.assertEqual(self.assignment.module.current_version.questions.count(), 36)
