@@ -56,11 +56,12 @@ HEADER_KEYS = {
     "pass_mark",
     "material_change",
     "reveal_answers_after_fails",
-    "revision",
 }
-REQUIRED_HEADER_KEYS = HEADER_KEYS - {"material_change", "reveal_answers_after_fails", "revision"}
-# A translation carries only its words; everything else is the English module's.
-TRANSLATION_HEADER_KEYS = {"title", "summary", "revision"}
+REQUIRED_HEADER_KEYS = HEADER_KEYS - {"material_change", "reveal_answers_after_fails"}
+# A translation carries only its words, and whether a change to them is material; the
+# rest is the English module's.
+TRANSLATION_HEADER_KEYS = {"title", "summary", "material_change"}
+REQUIRED_TRANSLATION_KEYS = {"title", "summary"}
 TRANSLATIONS = ("es",)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -96,7 +97,7 @@ class TranslationSource:
     language: str
     title: str
     summary: str
-    revision: int
+    material_change: bool
     body_markdown: str
     body_html: str
     sections: dict[str, str]
@@ -111,7 +112,6 @@ class TranslationSource:
         return {
             "title": self.title,
             "summary": self.summary,
-            "revision": self.revision,
             "body_markdown": self.body_markdown,
             "body_html": self.body_html,
             "sections": self.sections,
@@ -143,7 +143,6 @@ class ModuleSource:
     sections: dict[str, str] = field(default_factory=dict)
     concepts: dict[str, str] = field(default_factory=dict)
     questions: list[QuestionSource] = field(default_factory=list)
-    revision: int = 1
     translations: dict[str, TranslationSource] = field(default_factory=dict)
 
 
@@ -223,7 +222,6 @@ def read_module(folder: Path, registry: dict[str, dict] | None = None) -> Module
     module_text = module_bytes.decode()
     header, body, body_line = _split_front_matter(module_file, module_text)
     _check_header(module_file, module_text, header)
-    _check_revision(module_file, module_text, header)
     sources = _cited_sources(module_file, module_text, header["sources"], registry)
     body_html = render_markdown(body)
     text = body_text(body_html)
@@ -259,7 +257,6 @@ def read_module(folder: Path, registry: dict[str, dict] | None = None) -> Module
         sections=module_sections,
         concepts=concepts,
         questions=questions,
-        revision=header.get("revision", 1),
         translations=translations,
     )
 
@@ -293,7 +290,7 @@ def read_translation(
         language=language,
         title=header["title"].strip(),
         summary=header["summary"].strip(),
-        revision=header["revision"],
+        material_change=header.get("material_change", True),
         body_markdown=body,
         body_html=body_html,
         sections=sections(body_html),
@@ -306,25 +303,19 @@ def read_translation(
 
 
 def _check_translation_header(path: Path, text: str, header: dict) -> None:
-    keys = set(header)
-    if keys != TRANSLATION_HEADER_KEYS:
-        wrong = sorted(keys - TRANSLATION_HEADER_KEYS) or sorted(TRANSLATION_HEADER_KEYS - keys)
+    unknown = sorted(set(header) - TRANSLATION_HEADER_KEYS)
+    missing = sorted(REQUIRED_TRANSLATION_KEYS - set(header))
+    if unknown or missing:
         message = (
-            f"a translation's header has exactly {', '.join(sorted(TRANSLATION_HEADER_KEYS))}; "
-            f"the rest comes from the English module (check {', '.join(wrong)})"
+            f"a translation's header has {', '.join(sorted(REQUIRED_TRANSLATION_KEYS))} and may say "
+            f"material_change; the rest comes from the English module (check {', '.join(unknown + missing)})"
         )
-        raise ModuleProblem(path, message, _key_line(text, wrong[0]))
+        raise ModuleProblem(path, message, _key_line(text, (unknown + missing)[0]))
     for key in ("title", "summary"):
         if not isinstance(header[key], str) or not header[key].strip():
             raise ModuleProblem(path, f"{key} must be text", _key_line(text, key))
-    _check_revision(path, text, header)
-
-
-def _check_revision(path: Path, text: str, header: dict) -> None:
-    revision = header.get("revision", 1)
-    if not isinstance(revision, int) or isinstance(revision, bool) or revision < 1:
-        message = "revision must be a whole number from 1, raised with each material change"
-        raise ModuleProblem(path, message, _key_line(text, "revision"))
+    if not isinstance(header.get("material_change", True), bool):
+        raise ModuleProblem(path, "material_change must be true or false", _key_line(text, "material_change"))
 
 
 def _with_english_anchors(body_html: str, english_sections: dict[str, str]) -> str:

@@ -12,14 +12,14 @@ class QuizForm(forms.Form):
     # Which draw the page showed: a submission for a draw never issued is refused.
     draw = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args, draw, questions, **kwargs):
+    def __init__(self, *args, draw, questions, language="en", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["draw"].initial = draw.code
         self.questions = questions
         for number, question in enumerate(questions, 1):
             self.fields[self.field_name(question)] = forms.TypedChoiceField(
-                label=f"{number}. {question.text}",
-                choices=[(choice.pk, choice.text) for choice in question.shown_choices],
+                label=f"{number}. {question.text_in(language)}",
+                choices=[(choice.pk, choice.text_in(language)) for choice in question.shown_choices],
                 coerce=int,
                 widget=forms.RadioSelect,
                 error_messages={"required": "Please choose an answer to this question."},

@@ -113,13 +113,15 @@ class ModuleVersion(models.Model):
     material_change = models.BooleanField(
         default=True, help_text="Patients must acknowledge this version again."
     )
-    revision = models.PositiveSmallIntegerField(
-        default=1, help_text="Raised with each material change; a translation must reach it."
-    )
     translations = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Per language: title, summary, body, sections, revision, readability and content hash.",
+        help_text="Per language: title, summary, body, sections, readability and content hash.",
+    )
+    lagging_languages = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Languages whose text has not yet followed a material change in another language.",
     )
     published_at = models.DateTimeField(default=timezone.now, help_text="When it was loaded.")
     loaded_by = models.ForeignKey(
@@ -153,15 +155,10 @@ class ModuleVersion(models.Model):
 
     def language_for(self, wanted: str) -> str:
         """The language a reader who wants `wanted` is shown: their own when this version
-        has it in step with the English, otherwise English."""
-        translation = self.translations.get(wanted)
-        return wanted if translation and translation["revision"] >= self.revision else "en"
-
-    def out_of_date(self) -> list[str]:
-        """The languages whose text lags behind a material change in another language."""
-        revisions = {"en": self.revision} | {code: t["revision"] for code, t in self.translations.items()}
-        newest = max(revisions.values())
-        return [code for code, revision in revisions.items() if revision < newest]
+        has it and it has followed every material change, otherwise English."""
+        if wanted in self.translations and wanted not in self.lagging_languages:
+            return wanted
+        return "en"
 
     def text_in(self, language: str) -> "ModuleText":
         """Title, summary, body, sections and hash as a reader of `language` sees them."""

@@ -90,8 +90,32 @@ def load_module(source: content.ModuleSource, *, loaded_by: User | None = None) 
         module = Module(slug=source.slug, title=source.title, summary=source.summary)
     module.topic = source.topic
     module.save()
-    _create_version(module, source, loaded_by)
+    _create_version(module, source, loaded_by, lagging=lagging_languages(latest, source))
     return outcome
+
+
+def lagging_languages(latest: ModuleVersion | None, source: content.ModuleSource) -> list[str]:
+    """Which languages of `source` have not followed a material change in another one.
+
+    A material change to the English alone leaves each translation behind, and a material
+    change to a translation alone leaves the English behind; a language catches up when its
+    own files change (and catching up leaves nothing behind). Compared with the newest version, draft or not, as that is what the
+    editor last loaded."""
+    if latest is None:
+        return []
+    english_changed = latest.content_hash != source.content_hash
+    lagging = set(latest.lagging_languages) & {"en", *source.translations}
+    for code, translated in source.translations.items():
+        if latest.translations.get(code, {}).get("content_hash") != translated.content_hash:
+            catching_up = code in lagging
+            lagging.discard(code)
+            if translated.material_change and not english_changed and not catching_up:
+                lagging.add("en")
+        elif english_changed and source.material_change:
+            lagging.add(code)
+    if english_changed:
+        lagging.discard("en")
+    return sorted(lagging)
 
 
 def _same_text(version: ModuleVersion, source: content.ModuleSource) -> bool:
@@ -101,7 +125,9 @@ def _same_text(version: ModuleVersion, source: content.ModuleSource) -> bool:
     return version.content_hash == source.content_hash and stored == read
 
 
-def _create_version(module: Module, source: content.ModuleSource, loaded_by: User | None) -> ModuleVersion:
+def _create_version(
+    module: Module, source: content.ModuleSource, loaded_by: User | None, lagging: list[str]
+) -> ModuleVersion:
     last_number = module.versions.aggregate(last=Max("number"))["last"] or 0
     version = ModuleVersion.objects.create(
         module=module,
@@ -124,7 +150,7 @@ def _create_version(module: Module, source: content.ModuleSource, loaded_by: Use
         sections=source.sections,
         # The first version has nothing before it to supersede.
         material_change=source.material_change or last_number == 0,
-        revision=source.revision,
+        lagging_languages=lagging,
         translations={code: translation.as_stored() for code, translation in source.translations.items()},
     )
     for position, question_source in enumerate(source.questions, 1):

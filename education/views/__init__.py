@@ -28,22 +28,26 @@ def reader(request, code):
     assignment = get_assignment_for_patient(request, code)
     services.mark_opened(assignment=assignment)
     progress = services.progress(assignment)
+    version = assignment.module.current_version
+    text = version.text_in(request.LANGUAGE_CODE)
     context = {
         "assignment": assignment,
-        "version": assignment.module.current_version,
+        "version": version,
+        "text": text,
+        "fell_back": text.language != request.LANGUAGE_CODE,
         "progress": progress,
         "step": services.next_step_of(assignment, progress),
-        "sections": _sections(assignment.module.current_version),
+        "sections": _sections(version.pk, text),
         # One address for every section's "Ask at my visit", reversed once per page.
         "ask_url": reverse("education:ask_question", args=[assignment.code]),
     }
     return render(request, "education/reader.html", context)
 
 
-def _sections(version) -> tuple[tuple[str, str, str], ...]:
+def _sections(version_id: int, text) -> tuple[tuple[str, str, str], ...]:
     """The body cut into its sections, (anchor, heading, html), so that each can end with
     its own "Ask at my visit"."""
-    return _cut_body(version.pk, version.content_hash, version.body_html, tuple(version.sections.items()))
+    return _cut_body(version_id, text.content_hash, text.body_html, tuple(text.sections.items()))
 
 
 @functools.lru_cache(maxsize=64)
@@ -59,7 +63,11 @@ def quiz(request, code):
     assignment = get_assignment_for_patient(request, code, with_text=False)
     if request.method == "GET":
         draw, questions = services.issue_draw(assignment=assignment)
-        return _quiz_page(request, assignment, QuizForm(draw=draw, questions=questions))
+        return _quiz_page(
+            request,
+            assignment,
+            QuizForm(draw=draw, questions=questions, language=_shown(request, assignment)),
+        )
     draw = find_issued_draw(assignment, request.POST.get("draw"))
     if draw is None:
         messages.error(request, services.UNKNOWN_DRAW)
@@ -71,7 +79,7 @@ def quiz(request, code):
         messages.warning(request, services.STALE_QUIZ)
         return redirect("education:reader", code=assignment.code)
     questions = services.drawn_questions(draw, assignment.module.current_version)
-    form = QuizForm(request.POST, draw=draw, questions=questions)
+    form = QuizForm(request.POST, draw=draw, questions=questions, language=_shown(request, assignment))
     if form.is_valid():
         try:
             attempt = services.submit_quiz(
@@ -89,8 +97,20 @@ def quiz(request, code):
 
 
 def _quiz_page(request, assignment, form):
-    context = {"assignment": assignment, "version": assignment.module.current_version, "form": form}
+    version = assignment.module.current_version
+    context = {
+        "assignment": assignment,
+        "version": version,
+        "text": version.text_in(request.LANGUAGE_CODE),
+        "form": form,
+    }
     return render(request, "education/quiz.html", context)
+
+
+def _shown(request, assignment) -> str:
+    """The language the module is shown in: the patient's, or English while theirs is out
+    of date (the version is loaded with the assignment)."""
+    return assignment.module.current_version.language_for(request.LANGUAGE_CODE)
 
 
 @patient_required
