@@ -92,14 +92,17 @@ class DemoAccount:
 
 CLINICIAN = DemoAccount("clinician@example.org", "Dr Alex Morgan", "clinician")
 PATIENT = DemoAccount("patient@example.org", "Jordan Lee", "patient")
+SPANISH_PATIENT = DemoAccount("paciente@example.org", "Lucía Ramírez", "patient who reads Spanish")
 CLINIC_ADMIN = DemoAccount("admin@example.org", "Robin Hayes", "clinic admin")
 CONTENT_EDITOR = DemoAccount("editor@example.org", "Dr Casey Reid", "content editor")
-DEMO_ACCOUNTS = [CLINICIAN, PATIENT, CLINIC_ADMIN, CONTENT_EDITOR]
+DEMO_ACCOUNTS = [CLINICIAN, PATIENT, SPANISH_PATIENT, CLINIC_ADMIN, CONTENT_EDITOR]
+# About one person in eight in the United States speaks Spanish at home.
+SPANISH_EVERY = 8
 
 
 @transaction.atomic
 def seed_demo_accounts() -> Clinic:
-    """Create or refresh the demo clinic and its four sign-ins; safe to run again."""
+    """Create or refresh the demo clinic and its sign-ins; safe to run again."""
     clinic, _ = Clinic.objects.get_or_create(name=DEMO_CLINIC_NAME)
     password = make_password(DEMO_PASSWORD)
     for account, role in [
@@ -121,8 +124,17 @@ def seed_demo_accounts() -> Clinic:
         credential="none",
         note="Demo data: not a clinical review.",
     )
-    _assign_every_module(patient, assigned_by=User.objects.get(email=CLINICIAN.email))
-    patient_progress.refresh([patient.pk])  # the demo patient is upserted, not invited
+    spanish = _upsert_user(
+        SPANISH_PATIENT,
+        password,
+        role=User.Role.PATIENT,
+        clinic=clinic,
+        record_number="DEMO-ES",
+        language="es",
+    )
+    for demo_patient in (patient, spanish):
+        _assign_every_module(demo_patient, assigned_by=User.objects.get(email=CLINICIAN.email))
+    patient_progress.refresh([patient.pk, spanish.pk])  # the demo patients are upserted, not invited
     return clinic
 
 
@@ -255,6 +267,7 @@ def _synthetic_patient(clinic: Clinic, number: int, password_hash: str) -> User:
         full_name=f"{pick.choice(FIRST_NAMES)} {pick.choice(LAST_NAMES)}",
         record_number=f"DEMO-{number}",
         password=password_hash,
+        language="es" if number % SPANISH_EVERY == 0 else "en",
     )
 
 

@@ -99,7 +99,8 @@ class DemoClinicTests(TestCase):
         seed()
         output = seed()
         clinic = Clinic.objects.get(name=demo.DEMO_CLINIC_NAME)
-        self.assertEqual(User.objects.patients().filter(clinic=clinic).count(), demo.DEMO_CLINIC_PATIENTS + 1)
+        # The synthetic forty and the two demo patients (Jordan in English, Lucía in Spanish).
+        self.assertEqual(User.objects.patients().filter(clinic=clinic).count(), demo.DEMO_CLINIC_PATIENTS + 2)
         self.assertIn("40 synthetic patients (0 new)", output)
 
     def test_it_tops_up_a_clinic_with_fewer_and_never_removes_any(self):
@@ -115,7 +116,8 @@ class DemoClinicTests(TestCase):
         self.client.post(reverse("login"), {"username": demo.CLINICIAN.email, "password": demo.DEMO_PASSWORD})
         response = self.client.get(reverse("portal:dashboard"))
         self.assertContains(response, demo.PATIENT.full_name)
-        self.assertContains(response, 'name="patients"', count=demo.DEMO_CLINIC_PATIENTS + 1)  # a box a row
+        self.assertContains(response, demo.SPANISH_PATIENT.full_name)
+        self.assertContains(response, 'name="patients"', count=demo.DEMO_CLINIC_PATIENTS + 2)  # a box a row
 
     @override_settings(SITE_URL="http://127.0.0.1:8001")
     def test_it_names_the_sent_emails_page_at_the_sites_address(self):
