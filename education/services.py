@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import Clinic, User
-from education import authoring, compiled, content, quiz, receipts
+from education import authoring, compiled, content, quiz, receipts, spanish
 from education import progress as patient_progress
 from education.banks import QuizBank, quiz_banks
 from education.compiled import CompiledUpdate
@@ -99,8 +99,8 @@ def lagging_languages(latest: ModuleVersion | None, source: content.ModuleSource
 
     A material change to the English alone leaves each translation behind, and a material
     change to a translation alone leaves the English behind; a language catches up when its
-    own files change (and catching up leaves nothing behind). Compared with the newest version, draft or not, as that is what the
-    editor last loaded."""
+    own files change (and catching up leaves nothing behind). Compared with the newest
+    version, draft or not, as that is what the editor last loaded."""
     if latest is None:
         return []
     english_changed = latest.content_hash != source.content_hash
@@ -910,6 +910,13 @@ def recheck(version: ModuleVersion) -> list[str]:
         f"line {content.line_of(version.body_markdown, f.offset)}: {f.message}"
         for f in authoring.body_findings(version.body_markdown, html, body_text(html))
     ]
+    for code, translated in version.translations.items():
+        source = translated["body_markdown"]
+        rendered = render_markdown(source, code)
+        problems += [
+            f"{code}, line {content.line_of(source, f.offset)}: {f.message}"
+            for f in spanish.body_findings(version.body_markdown, source, rendered, body_text(rendered))
+        ]
     if version.questions.count() < content.MIN_BANK_SIZE:
         problems.append(f"the quiz bank has fewer than {content.MIN_BANK_SIZE} questions")
     return problems

@@ -22,3 +22,11 @@ class Command(BaseCommand):
                 f"SMOG {module.smog_grade}, {len(module.questions)} questions in "
                 f"{len(module.concepts)} concepts, {len(module.sources)} sources: OK"
             )
+            for code, t in module.translations.items():
+                self.stdout.write(
+                    f"  {code}: {t.word_count} words, Fernández-Huerta {t.fernandez_huerta}, "
+                    f"Szigriszt-Pazos {t.szigriszt_pazos}, {len(t.questions)} questions, "
+                    "the same blocks as the English: OK"
+                )
+            if not module.translations:
+                self.stdout.write("  no Spanish version yet: Spanish readers get the English")
