@@ -1,7 +1,8 @@
 from django import forms
 from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Clinic, User
 
@@ -10,27 +11,32 @@ class PatientDetailsForm(forms.Form):
     """What the clinic keeps about a patient, validated and normalised; the services
     (`invite_patient`, `update_patient`) check the rest."""
 
-    full_name = forms.CharField(max_length=150)
-    email = forms.EmailField(label="Email address", max_length=254)
+    # Labels spelled out, as Django would derive them, so that they are translated.
+    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=150)
+    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=254)
     date_of_birth = forms.DateField(
+        label=gettext_lazy("Date of birth"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional.",
+        help_text=gettext_lazy("Optional."),
     )
     record_number = forms.CharField(
-        max_length=50, required=False, help_text="Optional. Unique within the clinic."
+        label=gettext_lazy("Record number"),
+        max_length=50,
+        required=False,
+        help_text=gettext_lazy("Optional. Unique within the clinic."),
     )
     language = forms.ChoiceField(
-        label=_("Language"),
+        label=gettext_lazy("Language"),
         choices=settings.LANGUAGES,
         initial=settings.LANGUAGE_CODE,
         # Left out (an older page, a script), the portal's own language; a wrong one is refused.
         required=False,
-        help_text=_("The portal, the modules and the emails come in this language."),
+        help_text=gettext_lazy("The portal, the modules and the emails come in this language."),
     )
 
     def clean_full_name(self):
-        return tidy_name(self.cleaned_data["full_name"], "Enter the patient's full name.")
+        return tidy_name(self.cleaned_data["full_name"], _("Enter the patient's full name."))
 
     def clean_language(self):
         return self.cleaned_data["language"] or settings.LANGUAGE_CODE
@@ -45,7 +51,9 @@ def tidy_name(typed: str, when_empty: str) -> str:
 
 
 class InvitePatientForm(PatientDetailsForm):
-    clinic = forms.ModelChoiceField(queryset=Clinic.objects.none(), empty_label=None)
+    clinic = forms.ModelChoiceField(
+        label=gettext_lazy("Clinic"), queryset=Clinic.objects.none(), empty_label=None
+    )
 
     def __init__(self, *args, clinician: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,9 +64,9 @@ class InvitePatientForm(PatientDetailsForm):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(
-        label=_("Language"),
+        label=gettext_lazy("Language"),
         choices=settings.LANGUAGES,
-        error_messages={"invalid_choice": _("Choose English or Spanish.")},
+        error_messages={"invalid_choice": gettext_lazy("Choose English or Spanish.")},
     )
 
 
@@ -89,8 +97,10 @@ def posted_data(request):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="Code",
+        label=gettext_lazy("Code"),
         max_length=16,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text="The 6-digit code from your authenticator app, or one of your recovery codes.",
+        help_text=gettext_lazy(
+            "The 6-digit code from your authenticator app, or one of your recovery codes."
+        ),
     )

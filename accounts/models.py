@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Case, Exists, OuterRef, Q, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 CONTENT_EDITORS_GROUP = "Content editors"
 
@@ -117,8 +118,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     through memberships. Content editors are clinicians in the content editors group."""
 
     class Role(models.TextChoices):
-        PATIENT = "patient", "Patient"
-        CLINICIAN = "clinician", "Clinician"
+        PATIENT = "patient", _("Patient")
+        CLINICIAN = "clinician", _("Clinician")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # In unsubscribe links instead of `code`, which clinicians' URLs use: a link in an inbox
@@ -207,8 +208,8 @@ class Membership(models.Model):
     """A clinician's place in a clinic. Clinic admins manage the clinic's staff."""
 
     class Role(models.TextChoices):
-        CLINICIAN = "clinician", "Clinician"
-        ADMIN = "admin", "Clinic admin"
+        CLINICIAN = "clinician", _("Clinician")
+        ADMIN = "admin", _("Clinic admin")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
@@ -236,10 +237,10 @@ class Invitation(models.Model):
     cannot be used to take over an account."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting to be accepted"
-        ACCEPTED = "accepted", "Accepted"
-        REVOKED = "revoked", "Replaced by a newer link"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Waiting to be accepted")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Replaced by a newer link")
+        EXPIRED = "expired", _("Expired")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     invitee = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")

@@ -16,6 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.emails import templated_email
 from accounts.models import Clinic, Invitation, Membership, User
@@ -33,7 +35,7 @@ class SentInvitation:
 def set_language(user: User, language: str) -> None:
     """The language `user` reads the portal and their emails in."""
     if language not in dict(settings.LANGUAGES):
-        raise ValidationError({"language": "Choose English or Spanish."})
+        raise ValidationError({"language": _("Choose English or Spanish.")})
     if user.language != language:
         user.language = language
         user.save(update_fields=["language"])
@@ -72,7 +74,7 @@ def invite_patient(
         sent_by=clinician,
         clinic=clinic,
         then=lambda added: patient_added.send(sender=User, patient=added),
-        raced="This patient was added a moment ago. Refresh the patient list.",
+        raced=_("This patient was added a moment ago. Refresh the patient list."),
     )
 
 
@@ -96,8 +98,8 @@ def resend_invitation(*, patient: User, sent_by: User) -> SentInvitation:
     """Replace the patient's invitation with a new link; the old link stops working."""
     _require_membership(sent_by, patient.clinic)
     if not patient.is_active:
-        raise ValidationError("This patient's account is inactive. Reactivate it first.")
-    return _resend(patient, sent_by, patient.clinic, "This patient has already set up their account.")
+        raise ValidationError(_("This patient's account is inactive. Reactivate it first."))
+    return _resend(patient, sent_by, patient.clinic, _("This patient has already set up their account."))
 
 
 def _resend(invitee: User, sent_by: User, clinic: Clinic, already_set_up: str) -> SentInvitation:
@@ -149,7 +151,7 @@ def accept_invitation(*, invitation: Invitation, password: str) -> User:
         .update(accepted_at=timezone.now())
     )
     if claimed != 1:
-        raise ValidationError("This invitation link has already been used or has expired.")
+        raise ValidationError(_("This invitation link has already been used or has expired."))
     invitee = invitation.invitee
     invitee.set_password(password)
     invitee.save(update_fields=["password"])
@@ -158,7 +160,8 @@ def accept_invitation(*, invitation: Invitation, password: str) -> User:
 
 # A clinic's staff --------------------------------------------------------------------------
 
-STAFF_EMAIL_REFUSAL = (
+# Lazy: read at import, shown in the language of the page that refuses the address.
+STAFF_EMAIL_REFUSAL = gettext_lazy(
     "This email address cannot be used for a new clinician here. Ask them for another address, "
     "or ask the portal's administrators to add an existing account."
 )
@@ -177,14 +180,14 @@ def invite_clinician(*, admin: User, clinic: Clinic, full_name: str, email: str,
         sent_by=admin,
         clinic=clinic,
         then=lambda added: Membership.objects.create(user=added, clinic=clinic, role=role),
-        raced="This clinician was added a moment ago. Refresh the page.",
+        raced=_("This clinician was added a moment ago. Refresh the page."),
     )
 
 
 def resend_staff_invitation(*, admin: User, membership: Membership) -> SentInvitation:
     """A new link for a clinician who has not set their password yet; the old one stops working."""
     require_clinic_admin(admin, membership.clinic)
-    already = f"{membership.user} has already set up their account."
+    already = _("%(name)s has already set up their account.") % {"name": membership.user}
     return _resend(membership.user, admin, membership.clinic, already)
 
 
@@ -193,16 +196,18 @@ def _refuse_staff_email(email: str, clinic: Clinic) -> None:
     if existing is None:
         return
     if existing.memberships.filter(clinic=clinic).exists():
-        raise ValidationError({"email": "This person is already on this clinic's staff."})
+        raise ValidationError({"email": _("This person is already on this clinic's staff.")})
     raise ValidationError({"email": STAFF_EMAIL_REFUSAL})
 
 
 def require_clinic_admin(user: User, clinic: Clinic) -> None:
     if not user.is_clinic_admin(clinic):
-        raise ValidationError("Only a clinic admin of this clinic can change its staff.")
+        raise ValidationError(_("Only a clinic admin of this clinic can change its staff."))
 
 
-LAST_ADMIN_REFUSAL = "A clinic keeps at least one clinic admin. Make someone else a clinic admin first."
+LAST_ADMIN_REFUSAL = gettext_lazy(
+    "A clinic keeps at least one clinic admin. Make someone else a clinic admin first."
+)
 
 
 @transaction.atomic
@@ -210,7 +215,7 @@ def change_staff_role(*, admin: User, membership: Membership, role: str) -> bool
     """Make a member a clinician or a clinic admin; False if that is their role already."""
     require_clinic_admin(admin, membership.clinic)
     if role not in Membership.Role.values:
-        raise ValidationError({"role": "Choose clinician or clinic admin."})
+        raise ValidationError({"role": _("Choose clinician or clinic admin.")})
     if membership.role == role:
         return False
     if role != Membership.Role.ADMIN:
@@ -234,10 +239,10 @@ def refuse_losing_last_admin(membership: Membership) -> None:
 
 def _require_membership(clinician: User, clinic: Clinic) -> None:
     if not clinician.memberships.filter(clinic=clinic).exists():
-        raise ValidationError({"clinic": "You can only add patients to your own clinics."})
+        raise ValidationError({"clinic": _("You can only add patients to your own clinics.")})
 
 
-NEUTRAL_EMAIL_REFUSAL = (
+NEUTRAL_EMAIL_REFUSAL = gettext_lazy(
     "This email address cannot be used for a new patient here. Ask the patient for another address."
 )
 
@@ -250,7 +255,7 @@ def refuse_existing_email(email: str, clinic: Clinic, *, owner: User | None = No
     if existing is None:
         return
     if existing.is_patient and existing.clinic_id == clinic.pk:
-        message = (
+        message = _(
             "This person is already a patient of this clinic. Open their page to re-send the invitation."
         )
     else:

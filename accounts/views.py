@@ -7,6 +7,7 @@ from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +22,7 @@ def choose_language(request):
     """The language menu on every page: a signed-in user's choice is kept on their account,
     a visitor's in a cookie. An unknown language changes nothing and says so."""
     form = LanguageForm(request.POST)
-    response = redirect(posted_next(request) or "home")
+    response = redirect(posted_next(request) or _page_it_was_sent_from(request) or "home")
     if not form.is_valid():
         messages.error(request, _("Choose English or Spanish."))
         return response
@@ -36,6 +37,16 @@ def choose_language(request):
         secure=request.is_secure(),
     )
     return response
+
+
+def _page_it_was_sent_from(request) -> str | None:
+    """The menu sits on every page, error pages included: it sends no address of its own,
+    which a "not found" page must not repeat; the browser's same-origin Referer says it."""
+    back = request.headers.get("Referer", "")
+    same_site = url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return back if same_site else None
 
 
 @never_cache
@@ -59,7 +70,7 @@ def accept_invitation(request, token):
             return _unusable_invitation(request, invitation)
         login(request, invitee, backend="accounts.backends.UserWithClinicBackend")
         signals.invitation_accepted.send(sender=type(invitee), request=request, user=invitee)
-        messages.success(request, "Your password is set. Welcome to your education portal.")
+        messages.success(request, _("Your password is set. Welcome to your education portal."))
         return redirect("home")
     context = {
         "form": form,
@@ -100,7 +111,7 @@ def mfa_setup(request):
         if codes:
             return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
         form.add_error(
-            "code", "That code is not right. Check the time on your phone and try the newest code."
+            "code", _("That code is not right. Check the time on your phone and try the newest code.")
         )
     context = {
         "form": form,
@@ -120,5 +131,5 @@ def mfa_verify(request):
     if request.method == "POST" and form.is_valid():
         if mfa.verify(request, form.cleaned_data["code"]):
             return redirect("home")
-        form.add_error("code", "That code is not right, or that recovery code was already used.")
+        form.add_error("code", _("That code is not right, or that recovery code was already used."))
     return render(request, "accounts/mfa_verify.html", {"form": form})

@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from education.models import VisitQuestion
 from education.services import ACKNOWLEDGMENT_STATEMENT
@@ -22,7 +24,7 @@ class QuizForm(forms.Form):
                 choices=[(choice.pk, choice.text_in(language)) for choice in question.shown_choices],
                 coerce=int,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Please choose an answer to this question."},
+                error_messages={"required": _("Please choose an answer to this question.")},
             )
 
     @staticmethod
@@ -33,8 +35,10 @@ class QuizForm(forms.Form):
         asked = {self.field_name(question) for question in self.questions}
         if any(key.startswith("question_") and key not in asked for key in self.data):
             raise forms.ValidationError(
-                "This page sent an answer to a question it did not ask. Nothing was recorded; "
-                "please answer the questions shown."
+                _(
+                    "This page sent an answer to a question it did not ask. Nothing was recorded; "
+                    "please answer the questions shown."
+                )
             )
         return super().clean()
 
@@ -45,25 +49,25 @@ class QuizForm(forms.Form):
 class AcknowledgmentForm(forms.Form):
     confirm = forms.BooleanField(
         label=ACKNOWLEDGMENT_STATEMENT,
-        error_messages={"required": "Tick the box to confirm the statement."},
+        error_messages={"required": gettext_lazy("Tick the box to confirm the statement.")},
     )
     # Kept exactly as typed, spaces included: the record holds what the patient wrote.
     typed_name = forms.CharField(
         max_length=150,
         strip=False,
-        help_text="Capital letters, accents, hyphens and spaces do not matter.",
-        error_messages={"required": "Type your name to confirm."},
+        help_text=gettext_lazy("Capital letters, accents, hyphens and spaces do not matter."),
+        error_messages={"required": gettext_lazy("Type your name to confirm.")},
     )
 
     def __init__(self, *args, full_name: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["typed_name"].label = f"Type your name: {full_name}"
+        self.fields["typed_name"].label = _("Type your name: %(name)s") % {"name": full_name}
         self.fields["typed_name"].widget.attrs["autocomplete"] = "name"
 
     def clean_typed_name(self):
         typed = self.cleaned_data["typed_name"]
         if not typed.strip():
-            raise forms.ValidationError("Type your name to confirm.")
+            raise forms.ValidationError(_("Type your name to confirm."))
         return typed
 
 
@@ -79,14 +83,23 @@ class QuestionForm(forms.Form):
     """A question for the visit: the patient's own words, about a part of a module."""
 
     text = TypedText(
-        label="Your question",
+        label=gettext_lazy("Your question"),
         max_length=VisitQuestion.MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=f"Up to {VisitQuestion.MAX_LENGTH} characters. Your care team sees it before your visit.",
+        # Django fills in %(limit_value)d, the maximum, and %(show_value)d, the length typed.
         error_messages={
-            "required": "Write your question first.",
-            "max_length": f"Keep your question to {VisitQuestion.MAX_LENGTH} characters or fewer "
-            "(it has %(show_value)d).",
+            "required": gettext_lazy("Write your question first."),
+            "max_length": gettext_lazy(
+                "Keep your question to %(limit_value)d characters or fewer (it has %(show_value)d)."
+            ),
         },
     )
     section = forms.SlugField(required=False, max_length=120, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Here, not on the field: the limit goes into the sentence in the page's language.
+        limit = {"limit": VisitQuestion.MAX_LENGTH}
+        self.fields["text"].help_text = (
+            _("Up to %(limit)s characters. Your care team sees it before your visit.") % limit
+        )

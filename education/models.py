@@ -7,6 +7,7 @@ from django.db.models import Case, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Clinic, User
 
@@ -26,13 +27,13 @@ class Module(models.Model):
     per-row lookup. A module whose only versions are drafts has none and cannot be assigned."""
 
     class Topic(models.TextChoices):
-        SLEEP = "sleep", "Sleep"
-        DEPENDENCE = "dependence", "Dependence and withdrawal"
-        DRIVING = "driving", "Driving and machinery"
-        BREATHING = "breathing", "Breathing and interactions"
-        CAREGIVERS = "caregivers", "For family and caregivers"
-        SPECIAL_POPULATIONS = "special_populations", "Pregnancy, breastfeeding and older adults"
-        EVERYDAY = "everyday", "Everyday safety"
+        SLEEP = "sleep", _("Sleep")
+        DEPENDENCE = "dependence", _("Dependence and withdrawal")
+        DRIVING = "driving", _("Driving and machinery")
+        BREATHING = "breathing", _("Breathing and interactions")
+        CAREGIVERS = "caregivers", _("For family and caregivers")
+        SPECIAL_POPULATIONS = "special_populations", _("Pregnancy, breastfeeding and older adults")
+        EVERYDAY = "everyday", _("Everyday safety")
 
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
@@ -57,6 +58,11 @@ class Module(models.Model):
     def title_in(self, language: str) -> str:
         return self.translations.get(language, {}).get("title") or self.title
 
+    def language_for(self, wanted: str) -> str:
+        """The current version's language for a reader of `wanted`, from this row alone:
+        it holds only the translations in step with the English."""
+        return wanted if wanted in self.translations else "en"
+
     def summary_in(self, language: str) -> str:
         return self.translations.get(language, {}).get("summary") or self.summary
 
@@ -71,7 +77,8 @@ class ModuleVersionQuerySet(models.QuerySet):
 
 
 # A version's text and citations: tens of kilobytes, read only by the pages that show them.
-VERSION_TEXT = ("body_markdown", "body_html", "sources")
+# With "translations": each language's body and sections, as heavy as the English ones.
+VERSION_TEXT = ("body_markdown", "body_html", "sources", "translations")
 
 
 class ModuleVersion(models.Model):
@@ -182,8 +189,8 @@ class VersionReview(models.Model):
     rejected with a reason. One per version, append-only: never changed, never deleted."""
 
     class Decision(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
     version = models.OneToOneField(ModuleVersion, on_delete=models.PROTECT, related_name="review")
     decision = models.CharField(max_length=10, choices=Decision.choices)
@@ -335,6 +342,7 @@ class AssignmentQuerySet(models.QuerySet):
                 *(f.name for f in Assignment._meta.concrete_fields),
                 "module__title",
                 "module__summary",
+                "module__translations",
                 "module__current_version__minutes_to_read",
                 "module__current_version__published_at",
             )
@@ -347,12 +355,12 @@ class Assignment(models.Model):
     acknowledged the current version and passed its quiz, in either order."""
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        IN_PROGRESS = "in_progress", "In progress"
-        OVERDUE = "overdue", "Overdue"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        UPDATED = "updated", "Updated: please review"
+        NEW = "new", _("New")
+        IN_PROGRESS = "in_progress", _("In progress")
+        OVERDUE = "overdue", _("Overdue")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        UPDATED = "updated", _("Updated: please review")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="assignments")

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db import connection
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from education import services
 from education.banks import QuizBank, quiz_banks
@@ -33,6 +35,7 @@ class ShownAnswer:
     chosen: Choice
     is_correct: bool
     section_title: str = ""
+    language: str = "en"  # the language the question was asked in
 
     @property
     def right_choice(self) -> Choice:
@@ -111,14 +114,17 @@ class LearningRecord:
         """Where the assignment stands, in the clinician's words."""
         assignment = self.assignment
         if assignment.cancelled_at:
-            return "Cancelled"
+            return _("Cancelled")
         if assignment.reacknowledge_since:
-            return f"Needs to re-acknowledge (updated {assignment.reacknowledge_since:%-d %b %Y})"
+            updated = dateformat.format(assignment.reacknowledge_since, "j M Y")
+            return _("Needs to re-acknowledge (updated %(date)s)") % {"date": updated}
         if assignment.completed_at:
-            return "Completed, on an earlier version" if self.acknowledged_earlier_version else "Completed"
+            return (
+                _("Completed, on an earlier version") if self.acknowledged_earlier_version else _("Completed")
+            )
         if assignment.due_date < timezone.localdate():
-            return "Overdue"
-        return "In progress" if assignment.opened_at else "Not started"
+            return _("Overdue")
+        return _("In progress") if assignment.opened_at else _("Not started")
 
     @cached_property
     def to_do(self):
@@ -127,14 +133,14 @@ class LearningRecord:
         if self.assignment.cancelled_at:
             return []
         if self.assignment.reacknowledge_since:
-            return ["acknowledge the updated version"]
+            return [_("acknowledge the updated version")]
         if self.assignment.completed_at:
             return []
-        steps = [] if self.assignment.opened_at else ["not opened"]
+        steps = [] if self.assignment.opened_at else [_("not opened")]
         if not self.passed:
-            steps.append("quiz not passed")
+            steps.append(_("quiz not passed"))
         if not self.acknowledgment or self.acknowledged_earlier_version:
-            steps.append("not acknowledged")
+            steps.append(_("not acknowledged"))
         return steps
 
 
@@ -334,23 +340,27 @@ def _record(assignment: Assignment, attempts: list, acknowledgments: list) -> Le
 
 
 def _events(assignment, attempts, acknowledgments) -> list[Event]:
-    events = [Event(assignment.assigned_at, f"Assigned by {assignment.assigned_by}")]
+    events = [Event(assignment.assigned_at, _("Assigned by %(name)s") % {"name": assignment.assigned_by})]
     if assignment.opened_at:
-        events.append(Event(assignment.opened_at, "Opened"))
+        events.append(Event(assignment.opened_at, _("Opened")))
     for attempt in attempts:
-        outcome = "passed" if attempt.passed else "not passed"
-        events.append(
-            Event(
-                attempt.submitted_at, f"Quiz on version {attempt.version.number}: {attempt.score}%, {outcome}"
-            )
-        )
+        events.append(Event(attempt.submitted_at, _quiz_event(attempt)))
     for ack in acknowledgments:
-        events.append(Event(ack.acknowledged_at, f"Acknowledged version {ack.version.number}"))
+        acknowledged = _("Acknowledged version %(number)s") % {"number": ack.version.number}
+        events.append(Event(ack.acknowledged_at, acknowledged))
     if assignment.completed_at:
-        events.append(Event(assignment.completed_at, "Completed"))
+        events.append(Event(assignment.completed_at, _("Completed")))
     if assignment.cancelled_at:
-        events.append(Event(assignment.cancelled_at, f"Cancelled by {assignment.cancelled_by}"))
+        cancelled = _("Cancelled by %(name)s") % {"name": assignment.cancelled_by}
+        events.append(Event(assignment.cancelled_at, cancelled))
     return sorted(events, key=lambda event: event.at)
+
+
+def _quiz_event(attempt) -> str:
+    values = {"number": attempt.version.number, "score": attempt.score}
+    if attempt.passed:
+        return _("Quiz on version %(number)s: %(score)s%%, passed") % values
+    return _("Quiz on version %(number)s: %(score)s%%, not passed") % values
 
 
 def answers_as_shown(attempt: QuizAttempt) -> list[ShownAnswer]:
@@ -381,6 +391,7 @@ def _as_shown(attempt: QuizAttempt, answers: list[Answer], bank: QuizBank) -> li
                 chosen=by_id[answer.choice_id],
                 is_correct=answer.is_correct,
                 section_title=attempt.version.sections.get(question.section, ""),
+                language=attempt.language,
             )
         )
     return shown
@@ -449,7 +460,8 @@ def _unchanged(old, i1, i2, j1, context) -> list[DiffRow]:
     if len(same) <= 2 * context + 1:
         return same
     hidden = len(same) - 2 * context
-    return [*same[:context], DiffRow("gap", f"{hidden} unchanged lines"), *same[-context:]]
+    gap = ngettext("%(count)s unchanged line", "%(count)s unchanged lines", hidden) % {"count": hidden}
+    return [*same[:context], DiffRow("gap", gap), *same[-context:]]
 
 
 def bank_lines(versions) -> dict[int, list[str]]:
@@ -466,7 +478,7 @@ def bank_lines(versions) -> dict[int, list[str]]:
         if question.pk != current:
             current = question.pk
             lines[question.version_id].append(f"Q{question.position} [{question.concept}] {question.text}")
-        mark = "right" if choice.is_correct else "wrong"
+        mark = _("right") if choice.is_correct else _("wrong")
         lines[question.version_id].append(f"    ({mark}) {choice.text}")
         lines[question.version_id].append(f"        {choice.explanation}")
     return lines

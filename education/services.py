@@ -21,7 +21,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Clinic, User
 from education import authoring, compiled, content, quiz, receipts, spanish
@@ -44,7 +44,7 @@ from education.models import (
 )
 from education.rendering import body_text, render_markdown
 
-ACKNOWLEDGMENT_STATEMENT = _lazy(
+ACKNOWLEDGMENT_STATEMENT = gettext_lazy(
     "I have read and understood this information, and I know I can ask my care team about it."
 )
 
@@ -209,7 +209,7 @@ class ModuleSet:
 
 MODULE_SETS = {
     "starting": ModuleSet(
-        _lazy("Starting a benzodiazepine"),
+        gettext_lazy("Starting a benzodiazepine"),
         (
             "sleep-medicines",
             "stopping-safely",
@@ -220,14 +220,15 @@ MODULE_SETS = {
         ),
     ),
     "stopping": ModuleSet(
-        _lazy("Lowering or stopping safely"),
+        gettext_lazy("Lowering or stopping safely"),
         ("stopping-safely", "sleep-medicines", "for-family-and-caregivers"),
     ),
     "everyday-safety": ModuleSet(
-        _lazy("Everyday safety"), ("everyday-safety", "driving-and-machinery", "breathing-and-interactions")
+        gettext_lazy("Everyday safety"),
+        ("everyday-safety", "driving-and-machinery", "breathing-and-interactions"),
     ),
     "pregnancy-or-65": ModuleSet(
-        _lazy("Pregnancy, breastfeeding or age 65 and over"),
+        gettext_lazy("Pregnancy, breastfeeding or age 65 and over"),
         ("pregnancy-and-older-adults", "stopping-safely", "breathing-and-interactions"),
     ),
 }
@@ -360,7 +361,7 @@ def _require_active(assignment: Assignment) -> None:
         raise ValidationError(_("Your care team cancelled this module, so nothing more can be recorded."))
 
 
-STALE_QUIZ = _lazy(
+STALE_QUIZ = gettext_lazy(
     "This module was updated while you had it open. Please read the new version and try again."
 )
 
@@ -445,7 +446,7 @@ def submit_quiz(
                 question_count=len(chosen),
                 score=score,
                 passed=passed,
-                language=assignment.module.current_version.language_for(language),
+                language=assignment.module.language_for(language),
             )
             Answer.objects.bulk_create(
                 Answer(attempt=attempt, question_id=c.question_id, choice=c, is_correct=c.is_correct)
@@ -460,7 +461,7 @@ def submit_quiz(
     return attempt
 
 
-UNKNOWN_DRAW = _lazy("This quiz page is no longer valid. Here is a new set of questions.")
+UNKNOWN_DRAW = gettext_lazy("This quiz page is no longer valid. Here is a new set of questions.")
 
 
 def _checked_choices(questions: list[Question], answers: dict[int, int]) -> list[Choice]:
@@ -595,11 +596,13 @@ def check_receipt(receipt: AcknowledgmentReceipt, printed_hash: str = "") -> Rec
 
 # Questions for the visit ---------------------------------------------------------------------
 
-QUESTION_EMPTY = _lazy("Write your question first.")
+QUESTION_EMPTY = gettext_lazy("Write your question first.")
 QUESTION_TOO_LONG = format_lazy(
-    _lazy("Keep your question to {length} characters or fewer."), length=VisitQuestion.MAX_LENGTH
+    gettext_lazy("Keep your question to {length} characters or fewer."), length=VisitQuestion.MAX_LENGTH
 )
-UNKNOWN_SECTION = _lazy("That part of the module was not found. Ask your question from the module page.")
+UNKNOWN_SECTION = gettext_lazy(
+    "That part of the module was not found. Ask your question from the module page."
+)
 
 
 def ask_question(*, assignment: Assignment, section: str, text: str) -> VisitQuestion:
@@ -620,7 +623,7 @@ def ask_question(*, assignment: Assignment, section: str, text: str) -> VisitQue
     )
 
 
-ALREADY_CLOSED = _lazy("This question was already withdrawn or answered. Nothing was changed.")
+ALREADY_CLOSED = gettext_lazy("This question was already withdrawn or answered. Nothing was changed.")
 
 
 def withdraw_question(*, question: VisitQuestion) -> None:
@@ -848,7 +851,9 @@ def approve_version(
         raise ValidationError(DECIDED_A_MOMENT_AGO) from None
 
 
-DECIDED_A_MOMENT_AGO = _lazy("Another editor decided on this version a moment ago. Nothing was changed.")
+DECIDED_A_MOMENT_AGO = gettext_lazy(
+    "Another editor decided on this version a moment ago. Nothing was changed."
+)
 
 
 def reject_version(*, version: ModuleVersion, editor: User, reason: str) -> VersionReview:
@@ -882,8 +887,11 @@ def _publish(version: ModuleVersion, previous: ModuleVersion | None, **review) -
     )
     module = version.module
     module.current_version, module.title, module.summary = version, version.title, version.summary
+    # Lists show a translated title only while the translation is in step with the text.
     module.translations = {
-        code: {"title": t["title"], "summary": t["summary"]} for code, t in version.translations.items()
+        code: {"title": t["title"], "summary": t["summary"]}
+        for code, t in version.translations.items()
+        if code not in version.lagging_languages
     }
     module.save(update_fields=["current_version", "title", "summary", "translations"])
     if previous is not None and version.material_change:

@@ -1,6 +1,9 @@
 import uuid
 
 from django import forms
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.forms import LanguageForm, PatientDetailsForm, tidy_name
 from accounts.models import Clinic, Membership, User
@@ -28,17 +31,18 @@ class ModuleChoiceMixin(forms.Form):
     """Pick modules one by one, or a named set of them."""
 
     module_set = forms.ChoiceField(
-        label="A set of modules",
+        label=gettext_lazy("A set of modules"),
         required=False,
-        choices=[("", "None")] + [(key, module_set.name) for key, module_set in MODULE_SETS.items()],
+        choices=[("", gettext_lazy("None"))]
+        + [(key, module_set.name) for key, module_set in MODULE_SETS.items()],
     )
     modules = forms.ModelMultipleChoiceField(
-        label="Or pick modules",
+        label=gettext_lazy("Or pick modules"),
         required=False,
         queryset=Module.objects.select_related("current_version__review"),
         widget=ModuleCheckboxes,
     )
-    due_date = forms.DateField(widget=DATE_INPUT)
+    due_date = forms.DateField(label=gettext_lazy("Due date"), widget=DATE_INPUT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,14 +60,15 @@ class ModuleChoiceMixin(forms.Form):
         waiting = [module.title for module in self.cleaned_data["modules"] if not module.current_version_id]
         if waiting:
             raise forms.ValidationError(
-                f"{', '.join(waiting)} cannot be assigned yet: no version has been approved by a reviewer."
+                _("%(modules)s cannot be assigned yet: no version has been approved by a reviewer.")
+                % {"modules": ", ".join(waiting)}
             )
         return self.cleaned_data["modules"]
 
     def clean(self):
         cleaned = super().clean()
         if not self.errors and not self.chosen_modules():
-            raise forms.ValidationError("Choose at least one module or a set of modules.")
+            raise forms.ValidationError(_("Choose at least one module or a set of modules."))
         return cleaned
 
 
@@ -80,18 +85,18 @@ def module_label(module: Module) -> str:
     when its content is due for a check, or not assignable while it waits for review."""
     version = module.current_version
     if version is None:
-        return f"{module.title}: waiting for review, cannot be assigned yet"
+        return _("%(title)s: waiting for review, cannot be assigned yet") % {"title": module.title}
     review = getattr(version, "review", None)
     label = f"{module.title} · {review.signed}" if review else module.title
-    return f"{label} · content check due" if version.review_due else label
+    return _("%(module)s · content check due") % {"module": label} if version.review_due else label
 
 
 class AssignForm(ModuleChoiceMixin):
     visit = forms.ModelChoiceField(
-        label="Talk about them at this visit",
+        label=gettext_lazy("Talk about them at this visit"),
         required=False,
         queryset=FollowUpVisit.objects.none(),
-        empty_label="No visit",
+        empty_label=gettext_lazy("No visit"),
     )
 
     def __init__(self, *args, patient: User, upcoming_visits=None, **kwargs):
@@ -128,20 +133,23 @@ class BulkAssignForm(ModuleChoiceMixin):
         codes = self.cleaned_data["patients"] or []
         if len(codes) > MAX_TICKED_PATIENTS:
             raise forms.ValidationError(
-                f"Select at most {MAX_TICKED_PATIENTS:,} patients at a time, "
-                "or assign to all patients matching the filter."
+                _(
+                    "Select at most %(count)s patients at a time, "
+                    "or assign to all patients matching the filter."
+                )
+                % {"count": number_format(MAX_TICKED_PATIENTS, force_grouping=True)}
             )
         try:
             return [str(uuid.UUID(code)) for code in codes]
         except ValueError:
             raise forms.ValidationError(
-                "The selection is not valid. Reload the page and try again."
+                _("The selection is not valid. Reload the page and try again.")
             ) from None
 
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("all_matching") and not cleaned.get("patients") and "patients" not in self.errors:
-            self.add_error("patients", "Select at least one patient.")
+            self.add_error("patients", _("Select at least one patient."))
         return cleaned
 
 
@@ -149,12 +157,14 @@ class VisitTimeForm(forms.Form):
     """When and with whom: scheduling a visit, and moving one."""
 
     scheduled_at = forms.DateTimeField(
-        label="Date and time",
+        label=gettext_lazy("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text="In the clinic's time zone.",
+        help_text=gettext_lazy("In the clinic's time zone."),
     )
-    clinician = forms.ModelChoiceField(queryset=User.objects.none(), empty_label=None)
+    clinician = forms.ModelChoiceField(
+        label=gettext_lazy("Clinician"), queryset=User.objects.none(), empty_label=None
+    )
 
     def __init__(self, *args, patient: User, **kwargs):
         super().__init__(*args, **kwargs)
@@ -167,7 +177,7 @@ class VisitTimeForm(forms.Form):
 
 class VisitForm(VisitTimeForm):
     assignments = forms.ModelMultipleChoiceField(
-        label="Modules to talk about",
+        label=gettext_lazy("Modules to talk about"),
         required=False,
         queryset=Assignment.objects.none(),
         widget=forms.CheckboxSelectMultiple,
@@ -187,9 +197,11 @@ class VisitForm(VisitTimeForm):
 
 class VisitCancelForm(forms.Form):
     reason = forms.CharField(
-        label="Why is the visit cancelled?",
+        label=gettext_lazy("Why is the visit cancelled?"),
         max_length=200,
-        help_text="For example: the patient asked to cancel. Up to 200 characters; it stays on the visit.",
+        help_text=gettext_lazy(
+            "For example: the patient asked to cancel. Up to 200 characters; it stays on the visit."
+        ),
     )
 
 
@@ -203,12 +215,12 @@ class TeachBackForm(forms.Form):
         for record in records:
             code, title = record.assignment.code, record.assignment.module.title
             self.fields[f"outcome_{code}"] = forms.ChoiceField(
-                label=f"Teach-back: {title}",
+                label=_("Teach-back: %(title)s") % {"title": title},
                 required=False,
-                choices=[("", "Not recorded now"), *TeachBack.Outcome.choices],
+                choices=[("", _("Not recorded now")), *TeachBack.Outcome.choices],
             )
             self.fields[f"note_{code}"] = forms.CharField(
-                label=f"Note on {title}", max_length=300, required=False
+                label=_("Note on %(title)s") % {"title": title}, max_length=300, required=False
             )
 
     def rows(self) -> list[tuple]:
@@ -223,7 +235,7 @@ class TeachBackForm(forms.Form):
         for record in self.records:
             code = record.assignment.code
             if cleaned.get(f"note_{code}") and not cleaned.get(f"outcome_{code}"):
-                self.add_error(f"outcome_{code}", "Choose how it went, or clear the note.")
+                self.add_error(f"outcome_{code}", _("Choose how it went, or clear the note."))
         return cleaned
 
     def entries(self) -> list[TeachBackEntry]:
@@ -240,10 +252,10 @@ class TeachBackForm(forms.Form):
 
 class VisitHeldForm(forms.Form):
     note = forms.CharField(
-        label="Short note",
+        label=gettext_lazy("Short note"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What you talked about. Up to 2,000 characters.",
+        help_text=gettext_lazy("What you talked about. Up to 2,000 characters."),
     )
 
 
@@ -251,32 +263,41 @@ class DashboardFilterForm(forms.Form):
     """Filters that carry no health information, so they may sit in the URL."""
 
     STATUS_CHOICES = [
-        ("", "All patients"),
-        ("not_started", "Not started"),
-        ("in_progress", "In progress"),
-        ("completed", "Completed"),
-        ("overdue", "Overdue"),
-        ("visit_soon", "Visit in the next 7 days"),
-        ("inactive", "Inactive (deactivated)"),
+        ("", gettext_lazy("All patients")),
+        ("not_started", gettext_lazy("Not started")),
+        ("in_progress", gettext_lazy("In progress")),
+        ("completed", gettext_lazy("Completed")),
+        ("overdue", gettext_lazy("Overdue")),
+        ("visit_soon", gettext_lazy("Visit in the next 7 days")),
+        ("inactive", gettext_lazy("Inactive (deactivated)")),
     ]
-    SORT_CHOICES = [("due", "Next due date"), ("activity", "Last activity"), ("name", "Name")]
+    SORT_CHOICES = [
+        ("due", gettext_lazy("Next due date")),
+        ("activity", gettext_lazy("Last activity")),
+        ("name", gettext_lazy("Name")),
+    ]
 
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    sort = forms.ChoiceField(choices=SORT_CHOICES, required=False)
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=STATUS_CHOICES, required=False)
+    sort = forms.ChoiceField(label=gettext_lazy("Sort"), choices=SORT_CHOICES, required=False)
 
 
 class SearchForm(forms.Form):
     """Posted, not put in the URL: a patient's name must not land in access logs."""
 
-    q = forms.CharField(label="Search by name or email", max_length=100, required=False)
+    q = forms.CharField(label=gettext_lazy("Search by name or email"), max_length=100, required=False)
 
 
 class PatientSettingsForm(LanguageForm):
     reminder_emails = forms.BooleanField(
-        label="Email me when a module is due soon or overdue",
+        label=gettext_lazy("Email me when a module is due soon or overdue"),
         required=False,
-        help_text="The emails only say that something is waiting, never what it is about.",
+        help_text=gettext_lazy("The emails only say that something is waiting, never what it is about."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Left out (an older page, a script), the language stays as it is.
+        self.fields["language"].required = False
 
 
 class AuditFilterForm(forms.Form):
@@ -284,52 +305,65 @@ class AuditFilterForm(forms.Form):
 
     patient = forms.UUIDField(required=False, widget=forms.HiddenInput)
     actor = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    since = forms.DateField(label="From", required=False, widget=DATE_INPUT)
-    until = forms.DateField(label="To", required=False, widget=DATE_INPUT)
+    since = forms.DateField(label=gettext_lazy("From"), required=False, widget=DATE_INPUT)
+    until = forms.DateField(label=gettext_lazy("To"), required=False, widget=DATE_INPUT)
 
 
 class ApproveVersionForm(forms.Form):
-    reviewer_name = forms.CharField(label="Reviewer's name", max_length=150)
-    credential = forms.CharField(label="Credential", max_length=60, help_text="For example PharmD, RN or MD.")
-    reviewed_on = forms.DateField(label="Date of the review", widget=DATE_INPUT)
+    reviewer_name = forms.CharField(label=gettext_lazy("Reviewer's name"), max_length=150)
+    credential = forms.CharField(
+        label=gettext_lazy("Credential"),
+        max_length=60,
+        help_text=gettext_lazy("For example PharmD, RN or MD."),
+    )
+    reviewed_on = forms.DateField(label=gettext_lazy("Date of the review"), widget=DATE_INPUT)
     what_changed = forms.CharField(
-        label="What changed, for patients",
+        label=gettext_lazy("What changed, for patients"),
         required=False,
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required for a material change: patients who acknowledged the earlier version "
-        "see this when they are asked to acknowledge again. Plain words, no health details of anyone.",
+        help_text=gettext_lazy(
+            "Required for a material change: patients who acknowledged the earlier version "
+            "see this when they are asked to acknowledge again. Plain words, no health details of anyone."
+        ),
     )
     quiz_required_again = forms.BooleanField(
-        label="Patients who passed the earlier quiz must pass this one too", required=False
+        label=gettext_lazy("Patients who passed the earlier quiz must pass this one too"), required=False
     )
     note = forms.CharField(
-        label="Note for the record", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=gettext_lazy("Note for the record"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class RejectVersionForm(forms.Form):
     reason = forms.CharField(
-        label="Why it is rejected", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+        label=gettext_lazy("Why it is rejected"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# Django fills in %(show_value)d, the length typed.
+HASH_LENGTH_ERROR = gettext_lazy("A SHA-256 has 64 letters and digits; this has %(show_value)d.")
 
 
 class ReceiptCheckForm(forms.Form):
     code = forms.CharField(
-        label="Verification code",
+        label=gettext_lazy("Verification code"),
         max_length=20,
-        help_text="As printed on the receipt, for example 7K2QD-M9XTA.",
-        error_messages={"required": "Type the verification code printed on the receipt."},
+        help_text=gettext_lazy("As printed on the receipt, for example 7K2QD-M9XTA."),
+        error_messages={"required": gettext_lazy("Type the verification code printed on the receipt.")},
     )
     printed_hash = forms.CharField(
-        label="Text SHA-256 on the receipt (optional)",
+        label=gettext_lazy("Text SHA-256 on the receipt (optional)"),
         required=False,
         max_length=64,
         min_length=64,
-        help_text="The 64 letters and digits after “Text SHA-256”, to check they match too.",
+        help_text=gettext_lazy("The 64 letters and digits after “Text SHA-256”, to check they match too."),
         error_messages={
-            "min_length": "A SHA-256 has 64 letters and digits; this has %(show_value)d.",
-            "max_length": "A SHA-256 has 64 letters and digits; this has %(show_value)d.",
+            "min_length": HASH_LENGTH_ERROR,
+            "max_length": HASH_LENGTH_ERROR,
         },
     )
 
@@ -337,15 +371,17 @@ class ReceiptCheckForm(forms.Form):
         code = receipts.normalized(self.cleaned_data["code"])
         if code is None:
             raise forms.ValidationError(
-                "A verification code has ten letters and digits, such as 7K2QD-M9XTA. "
-                "Check it against the receipt."
+                _(
+                    "A verification code has ten letters and digits, such as 7K2QD-M9XTA. "
+                    "Check it against the receipt."
+                )
             )
         return code
 
     def clean_printed_hash(self):
         printed = self.cleaned_data["printed_hash"].strip().lower()
         if printed and any(char not in "0123456789abcdef" for char in printed):
-            raise forms.ValidationError("A SHA-256 has only the digits 0 to 9 and the letters a to f.")
+            raise forms.ValidationError(_("A SHA-256 has only the digits 0 to 9 and the letters a to f."))
         return printed
 
 
@@ -354,7 +390,7 @@ class PatientEditForm(PatientDetailsForm):
 
     def __init__(self, *args, patient: User, **kwargs):
         super().__init__(*args, initial={name: getattr(patient, name) for name in self.base_fields}, **kwargs)
-        self.fields["email"].help_text = (
+        self.fields["email"].help_text = _(
             "A new address is checked first: the patient gets a new invitation there and signs in "
             "again once they accept it."
         )
@@ -362,11 +398,12 @@ class PatientEditForm(PatientDetailsForm):
 
 class TransferForm(forms.Form):
     clinic = forms.ModelChoiceField(
-        label="Move to",
+        label=gettext_lazy("Move to"),
         queryset=Clinic.objects.none(),
         empty_label=None,
-        help_text="Clinics you work in. The patient's records go with them; this clinic's staff "
-        "no longer see them.",
+        help_text=gettext_lazy(
+            "Clinics you work in. The patient's records go with them; this clinic's staff no longer see them."
+        ),
     )
 
     def __init__(self, *args, patient: User, clinician: User, **kwargs):
@@ -376,10 +413,13 @@ class TransferForm(forms.Form):
 
 
 class StaffInviteForm(forms.Form):
-    clinic = forms.TypedChoiceField(coerce=int)
-    full_name = forms.CharField(max_length=150)
-    email = forms.EmailField(label="Email address", max_length=254)
-    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.CLINICIAN)
+    # Labels spelled out, as Django would derive them, so that they are translated.
+    clinic = forms.TypedChoiceField(label=gettext_lazy("Clinic"), coerce=int)
+    full_name = forms.CharField(label=gettext_lazy("Full name"), max_length=150)
+    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=254)
+    role = forms.ChoiceField(
+        label=gettext_lazy("Role"), choices=Membership.Role.choices, initial=Membership.Role.CLINICIAN
+    )
 
     def __init__(self, *args, clinics: list[Clinic], **kwargs):
         """`clinics`: those the admin runs, as the page has read them. Only these are valid
@@ -392,8 +432,8 @@ class StaffInviteForm(forms.Form):
         return self.clinics[self.cleaned_data["clinic"]]
 
     def clean_full_name(self):
-        return tidy_name(self.cleaned_data["full_name"], "Enter the clinician's full name.")
+        return tidy_name(self.cleaned_data["full_name"], _("Enter the clinician's full name."))
 
 
 class StaffRoleForm(forms.Form):
-    role = forms.ChoiceField(choices=Membership.Role.choices)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Membership.Role.choices)

@@ -11,6 +11,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpResponseNotFound
 from django.template import loader
+from django.utils.translation import gettext as _
 
 
 class PermissionsPolicyMiddleware:
@@ -55,7 +56,9 @@ class SessionTimeoutMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated and self._expired(request):
             logout(request)
-            messages.info(request, "You were signed out to keep your information safe. Please sign in again.")
+            messages.info(
+                request, _("You were signed out to keep your information safe. Please sign in again.")
+            )
         return self.get_response(request)
 
     def _expired(self, request) -> bool:

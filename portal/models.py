@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Clinic, User
 from education.models import Assignment
@@ -102,11 +103,11 @@ class Reminder(models.Model):
     unique constraints make a second sweep or a second worker plan nothing new."""
 
     class Kind(models.TextChoices):
-        DUE_SOON = "due_soon", "Due within two days"
-        OVERDUE = "overdue", "One day overdue"
-        STILL_OVERDUE = "still_overdue", "Seven days overdue"
-        VISIT_DIGEST = "visit_digest", "Visits tomorrow (clinician digest)"
-        UPDATED = "updated", "A module was updated: acknowledge again"
+        DUE_SOON = "due_soon", _("Due within two days")
+        OVERDUE = "overdue", _("One day overdue")
+        STILL_OVERDUE = "still_overdue", _("Seven days overdue")
+        VISIT_DIGEST = "visit_digest", _("Visits tomorrow (clinician digest)")
+        UPDATED = "updated", _("A module was updated: acknowledge again")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -193,44 +194,44 @@ class AuditEvent(models.Model):
     `detail` never holds health information: counts and record codes only."""
 
     class Action(models.TextChoices):
-        SIGN_IN = "sign_in", "Signed in"
-        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
-        LOCKED_OUT = "locked_out", "Sign-in locked after repeated failures"
-        PASSWORD_CHANGED = "password_changed", "Password changed"
-        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
-        PASSWORD_RESET_THROTTLED = "password_reset_throttled", "Password reset refused: too many requests"
-        INVITATION_SENT = "invitation_sent", "Invitation sent"
-        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
-        PATIENT_VIEWED = "patient_viewed", "Patient page opened"
-        VISIT_SUMMARY_VIEWED = "visit_summary_viewed", "Visit summary opened"
-        VISIT_PDF_DOWNLOADED = "visit_pdf_downloaded", "Visit summary PDF downloaded"
-        VISIT_SCHEDULED = "visit_scheduled", "Visit scheduled"
-        VISIT_RESCHEDULED = "visit_rescheduled", "Visit moved"
-        VISIT_CANCELLED = "visit_cancelled", "Visit cancelled"
-        VISIT_NO_SHOW = "visit_no_show", "Visit marked as missed"
-        VISIT_HELD = "visit_held", "Visit marked as held"
-        TEACH_BACK_RECORDED = "teach_back_recorded", "Teach-back recorded"
-        EXPORT_DOWNLOADED = "export_downloaded", "Assignments exported"
-        AUDIT_EXPORTED = "audit_exported", "Patient's audit trail exported"
-        ASSIGNMENT_CREATED = "assignment_created", "Modules assigned"
-        ASSIGNMENT_CANCELLED = "assignment_cancelled", "Assignment cancelled"
-        ACCESS_CHANGED = "access_changed", "Role, group or clinic membership changed"
-        DRAFTS_LOADED = "drafts_loaded", "Module drafts loaded from the library files"
-        VERSION_APPROVED = "version_approved", "Module version approved"
-        VERSION_REJECTED = "version_rejected", "Module version rejected"
-        SECOND_STEP_SET_UP = "second_step_set_up", "Two-step sign-in set up"
-        SECOND_STEP_PASSED = "second_step_passed", "Two-step sign-in passed"
-        RECOVERY_CODE_USED = "recovery_code_used", "Two-step sign-in with a recovery code"
-        LISTED_ON_DASHBOARD = "listed_on_dashboard", "Shown on a clinician's patient list"
-        QUESTION_ANSWERED = "question_answered", "Patient's question marked answered"
-        RECEIPT_VERIFIED = "receipt_verified", "Acknowledgment receipt checked"
-        PATIENT_EDITED = "patient_edited", "Patient's details changed"
-        PATIENT_DEACTIVATED = "patient_deactivated", "Patient deactivated"
-        PATIENT_REACTIVATED = "patient_reactivated", "Patient reactivated"
-        PATIENT_TRANSFERRED = "patient_transferred", "Patient moved to another clinic"
-        STAFF_INVITED = "staff_invited", "Clinician invited to the staff"
-        STAFF_ROLE_CHANGED = "staff_role_changed", "Staff role changed"
-        STAFF_REMOVED = "staff_removed", "Clinician removed from the staff"
+        SIGN_IN = "sign_in", _("Signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
+        LOCKED_OUT = "locked_out", _("Sign-in locked after repeated failures")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_RESET_REQUESTED = "password_reset_requested", _("Password reset requested")
+        PASSWORD_RESET_THROTTLED = "password_reset_throttled", _("Password reset refused: too many requests")
+        INVITATION_SENT = "invitation_sent", _("Invitation sent")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+        PATIENT_VIEWED = "patient_viewed", _("Patient page opened")
+        VISIT_SUMMARY_VIEWED = "visit_summary_viewed", _("Visit summary opened")
+        VISIT_PDF_DOWNLOADED = "visit_pdf_downloaded", _("Visit summary PDF downloaded")
+        VISIT_SCHEDULED = "visit_scheduled", _("Visit scheduled")
+        VISIT_RESCHEDULED = "visit_rescheduled", _("Visit moved")
+        VISIT_CANCELLED = "visit_cancelled", _("Visit cancelled")
+        VISIT_NO_SHOW = "visit_no_show", _("Visit marked as missed")
+        VISIT_HELD = "visit_held", _("Visit marked as held")
+        TEACH_BACK_RECORDED = "teach_back_recorded", _("Teach-back recorded")
+        EXPORT_DOWNLOADED = "export_downloaded", _("Assignments exported")
+        AUDIT_EXPORTED = "audit_exported", _("Patient's audit trail exported")
+        ASSIGNMENT_CREATED = "assignment_created", _("Modules assigned")
+        ASSIGNMENT_CANCELLED = "assignment_cancelled", _("Assignment cancelled")
+        ACCESS_CHANGED = "access_changed", _("Role, group or clinic membership changed")
+        DRAFTS_LOADED = "drafts_loaded", _("Module drafts loaded from the library files")
+        VERSION_APPROVED = "version_approved", _("Module version approved")
+        VERSION_REJECTED = "version_rejected", _("Module version rejected")
+        SECOND_STEP_SET_UP = "second_step_set_up", _("Two-step sign-in set up")
+        SECOND_STEP_PASSED = "second_step_passed", _("Two-step sign-in passed")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Two-step sign-in with a recovery code")
+        LISTED_ON_DASHBOARD = "listed_on_dashboard", _("Shown on a clinician's patient list")
+        QUESTION_ANSWERED = "question_answered", _("Patient's question marked answered")
+        RECEIPT_VERIFIED = "receipt_verified", _("Acknowledgment receipt checked")
+        PATIENT_EDITED = "patient_edited", _("Patient's details changed")
+        PATIENT_DEACTIVATED = "patient_deactivated", _("Patient deactivated")
+        PATIENT_REACTIVATED = "patient_reactivated", _("Patient reactivated")
+        PATIENT_TRANSFERRED = "patient_transferred", _("Patient moved to another clinic")
+        STAFF_INVITED = "staff_invited", _("Clinician invited to the staff")
+        STAFF_ROLE_CHANGED = "staff_role_changed", _("Staff role changed")
+        STAFF_REMOVED = "staff_removed", _("Clinician removed from the staff")
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)
@@ -275,9 +276,9 @@ class TeachBack(models.Model):
     correction is a newer row, and the newest for a visit and module is the one shown."""
 
     class Outcome(models.TextChoices):
-        EXPLAINED = "explained", "Explained back correctly"
-        NEEDS_REVIEW = "needs_review", "Needs review"
-        NOT_DISCUSSED = "not_discussed", "Not discussed"
+        EXPLAINED = "explained", _("Explained back correctly")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        NOT_DISCUSSED = "not_discussed", _("Not discussed")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     visit = models.ForeignKey(FollowUpVisit, on_delete=models.PROTECT, related_name="teach_backs")

@@ -6,6 +6,9 @@ from io import BytesIO
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -20,34 +23,35 @@ def visit_summary_pdf(visit, rows, questions=()) -> bytes:
     styles = _compact_styles()
     patient = visit.patient
     when = visit.scheduled_at.astimezone(ZoneInfo(patient.clinic.time_zone))
-    born = f"{patient.date_of_birth:%d %b %Y}" if patient.date_of_birth else "—"
+    born = dateformat.format(patient.date_of_birth, "d M Y") if patient.date_of_birth else "—"
+    title = _("Follow-up visit summary")
     story = [
-        Paragraph("Follow-up visit summary", styles["title"]),
+        Paragraph(escape(title), styles["title"]),
         Paragraph(
-            f"<b>{escape(patient.full_name)}</b> · born {born} · record number "
-            f"{escape(patient.record_number or '—')} · {escape(patient.clinic.name)}",
+            _markup(
+                _("%(name)s · born %(born)s · record number %(record_number)s · %(clinic)s"),
+                name=f"<b>{escape(patient.full_name)}</b>",
+                born=born,
+                record_number=escape(patient.record_number or "—"),
+                clinic=escape(patient.clinic.name),
+            ),
             styles["body"],
         ),
-        Paragraph(
-            f"Visit: {when:%a %d %b %Y, %H:%M} ({escape(patient.clinic.time_zone)}) with "
-            f"{escape(str(visit.clinician))}"
-            + (f" · {visit.state_label}" if visit.state != "planned" else ""),
-            styles["body"],
-        ),
+        Paragraph(_visit_line(visit, when), styles["body"]),
         Spacer(1, 3 * mm),
         *_agenda(questions, styles),
     ]
     story.append(
         _modules_table(rows, styles)
         if rows
-        else Paragraph("No modules are linked to this visit.", styles["body"])
+        else Paragraph(escape(_("No modules are linked to this visit.")), styles["body"])
     )
     buffer = BytesIO()
     document = SimpleDocTemplate(
         buffer,
         pagesize=_SMALLER_OF_A4_AND_LETTER,
-        title="Follow-up visit summary",
-        author="Clinic education portal",
+        title=title,
+        author=_("Clinic education portal"),
         leftMargin=12 * mm,
         rightMargin=12 * mm,
         topMargin=12 * mm,
@@ -55,6 +59,22 @@ def visit_summary_pdf(visit, rows, questions=()) -> bytes:
     )
     document.build(story)
     return buffer.getvalue()
+
+
+def _markup(message: str, **values: str) -> str:
+    """A translated sentence as Paragraph markup: its own words escaped, `values` (markup
+    already, escaped by the caller) put in their places."""
+    return escape(message) % values
+
+
+def _visit_line(visit, when) -> str:
+    line = _markup(
+        _("Visit: %(when)s (%(time_zone)s) with %(clinician)s"),
+        when=dateformat.format(when, "D d M Y, H:i"),
+        time_zone=escape(visit.patient.clinic.time_zone),
+        clinician=escape(str(visit.clinician)),
+    )
+    return line + (f" · {escape(visit.state_label)}" if visit.state != "planned" else "")
 
 
 # A4's width is smaller, Letter's height: a page drawn within both prints on either.
@@ -79,7 +99,7 @@ def _agenda(questions, styles) -> list:
     """The patient's open questions, in their words, first: the visit's agenda."""
     if not questions:
         return []
-    story = [Paragraph("The patient's questions for this visit", styles["heading"])]
+    story = [Paragraph(escape(_("The patient's questions for this visit")), styles["heading"])]
     for question in questions:
         about = question.assignment.module.title + (
             f" · {question.section_title}" if question.section_title else ""
@@ -90,20 +110,21 @@ def _agenda(questions, styles) -> list:
 
 
 MODULE_COLUMNS = (
-    "Module",
-    "Status",
-    "Acknowledged",
-    "Best / latest",
-    "Talking points: not yet shown",
-    "Teach-back",
+    gettext_lazy("Module"),
+    gettext_lazy("Status"),
+    gettext_lazy("Acknowledged"),
+    gettext_lazy("Best / latest"),
+    gettext_lazy("Talking points: not yet shown"),
+    gettext_lazy("Teach-back"),
 )
 
 
 def _modules_table(rows, styles) -> Table:
     cell = styles["cell"]
-    data = [[Paragraph(f"<b>{title}</b>", cell) for title in MODULE_COLUMNS]]
+    data = [[Paragraph(f"<b>{escape(str(title))}</b>", cell) for title in MODULE_COLUMNS]]
+    needs_attention = f"<br/><b>{escape(_('Needs attention'))}</b>"
     for row in rows:
-        title = escape(row.title) + ("<br/><b>Needs attention</b>" if row.needs_attention else "")
+        title = escape(row.title) + (needs_attention if row.needs_attention else "")
         points = "<br/>".join(f"• {escape(point)}" for point in row.talking_points) or "—"
         data.append(
             [
@@ -134,26 +155,38 @@ def _teach_back_cell(record) -> str:
     """What was recorded, or boxes to tick on paper."""
     teach_back = getattr(record, "teach_back", None)
     if teach_back is None:
-        return "[  ] explained back<br/>[  ] needs review<br/>[  ] not discussed"
-    note = f": “{escape(teach_back.note)}”" if teach_back.note else ""
-    return f"{escape(teach_back.get_outcome_display())}{note}"
+        boxes = (_("explained back"), _("needs review"), _("not discussed"))
+        return "<br/>".join(f"[  ] {escape(box)}" for box in boxes)
+    outcome = escape(teach_back.get_outcome_display())
+    if not teach_back.note:
+        return outcome
+    return _markup(_("%(outcome)s: “%(note)s”"), outcome=outcome, note=escape(teach_back.note))
 
 
 def receipt_pdf(receipt, *, verification_code: str, time_zone: str) -> bytes:
     """The patient's copy of what they confirmed: module, version, when, the statement,
-    the name as typed, the text's SHA-256 and the code a clinician can check it by."""
+    the name as typed, the text's SHA-256 and the code a clinician can check it by; in the
+    language they read it in, whatever language they use the portal in now."""
+    with translation.override(receipt.acknowledgment.language):
+        return _receipt_pdf(receipt, verification_code=verification_code, time_zone=time_zone)
+
+
+def _receipt_pdf(receipt, *, verification_code: str, time_zone: str) -> bytes:
     acknowledgment = receipt.acknowledgment
     version = acknowledgment.version
     styles = getSampleStyleSheet()
     when = acknowledgment.acknowledged_at.astimezone(ZoneInfo(time_zone))
     rows = [
-        ["Module", Paragraph(escape(version.title), styles["Normal"])],
-        ["Version", str(version.number)],
-        ["Confirmed", f"{when:%d %B %Y, %H:%M} ({time_zone})"],
-        ["Statement", Paragraph(escape(acknowledgment.statement), styles["Normal"])],
-        ["Name typed", Paragraph(_spaces_kept(acknowledgment.typed_name), styles["Normal"])],
-        ["Text SHA-256", Paragraph(f"<font face='Courier'>{receipt.text_sha256}</font>", styles["Normal"])],
-        ["Verification code", verification_code],
+        [_("Module"), Paragraph(escape(version.text_in(acknowledgment.language).title), styles["Normal"])],
+        [_("Version"), str(version.number)],
+        [_("Confirmed"), f"{dateformat.format(when, 'd F Y, H:i')} ({time_zone})"],
+        [_("Statement"), Paragraph(escape(acknowledgment.statement), styles["Normal"])],
+        [_("Name typed"), Paragraph(_spaces_kept(acknowledgment.typed_name), styles["Normal"])],
+        [
+            _("Text SHA-256"),
+            Paragraph(f"<font face='Courier'>{receipt.text_sha256}</font>", styles["Normal"]),
+        ],
+        [_("Verification code"), verification_code],
     ]
     table = Table(rows, colWidths=[40 * mm, 125 * mm])
     table.setStyle(
@@ -166,19 +199,23 @@ def receipt_pdf(receipt, *, verification_code: str, time_zone: str) -> bytes:
         )
     )
     story = [
-        Paragraph("Receipt: you confirmed reading a module", styles["Title"]),
+        Paragraph(escape(_("Receipt: you confirmed reading a module")), styles["Title"]),
         table,
         Spacer(1, 6 * mm),
         Paragraph(
-            "Your care team can check this receipt with its verification code. The SHA-256 is a "
-            "fingerprint of the module's text as you read it: if the text changed, the fingerprint "
-            "would change too.",
+            escape(
+                _(
+                    "Your care team can check this receipt with its verification code. The SHA-256 is a "
+                    "fingerprint of the module's text as you read it: if the text changed, the fingerprint "
+                    "would change too."
+                )
+            ),
             styles["Normal"],
         ),
     ]
     buffer = BytesIO()
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, title="Acknowledgment receipt", author="Clinic education portal"
+        buffer, pagesize=A4, title=_("Acknowledgment receipt"), author=_("Clinic education portal")
     )
     document.build(story)
     return buffer.getvalue()

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Clinic, Membership, User
 from education.compiled import AN_ID, NOW, TODAY, AnyOf, CompiledObjects, CompiledRows
@@ -362,7 +363,7 @@ def _teach_back_of(visit: FollowUpVisit, row) -> TeachBack:
 
 def visit_records_with_teach_back(visit: FollowUpVisit) -> list:
     """The modules linked to the visit with their quiz results and teach-back."""
-    _, teach_backs = visits_and_teach_backs(visit.patient_id)
+    _visits, teach_backs = visits_and_teach_backs(visit.patient_id)
     return add_teach_back(visit_records(visit), teach_backs, visit)
 
 
@@ -447,17 +448,21 @@ def _summary_row(record) -> SummaryRow:
     )
 
 
+# The summary's words are kept in the language of the clinician who marked the visit held
+# (`as_held`), as they read them then.
 def _acknowledged(record) -> str:
     if record.assignment.reacknowledge_since:
-        return "Needs to re-acknowledge"
+        return _("Needs to re-acknowledge")
     acknowledgment = record.acknowledgment
     if not acknowledgment:
-        return "Not yet"
-    earlier = " (earlier version)" if record.acknowledged_earlier_version else ""
-    return f"Version {acknowledgment.version.number}{earlier}"
+        return _("Not yet")
+    number = {"number": acknowledgment.version.number}
+    if record.acknowledged_earlier_version:
+        return _("Version %(number)s (earlier version)") % number
+    return _("Version %(number)s") % number
 
 
 def _scores(record) -> str:
     if record.latest_attempt is None:
-        return "No quiz yet"
+        return _("No quiz yet")
     return f"{record.best_score}% / {record.latest_attempt.score}%"

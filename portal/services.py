@@ -11,6 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts import services as account_services
 from accounts.models import Clinic, Membership, User
@@ -20,7 +23,6 @@ from education.models import Answer, Assignment, PatientProgress
 from education.services import AssignResult
 from portal import selectors
 from portal.models import ClinicFigures, FollowUpVisit, Reminder, TeachBack
-from portal.wording import counted
 
 
 @transaction.atomic
@@ -33,10 +35,10 @@ def schedule_visit(
     created_by: User,
 ) -> FollowUpVisit:
     """Schedule a follow-up visit and link the patient's assignments to talk about."""
-    _refuse_past(scheduled_at, "A new visit must be in the future.")
+    _refuse_past(scheduled_at, _("A new visit must be in the future."))
     _refuse_outsiders(patient, clinician, created_by)
     if any(assignment.patient_id != patient.pk for assignment in assignments):
-        raise ValidationError({"assignments": "Only this patient's modules can be linked to the visit."})
+        raise ValidationError({"assignments": _("Only this patient's modules can be linked to the visit.")})
     visit = FollowUpVisit.objects.create(
         patient=patient, clinician=clinician, scheduled_at=scheduled_at, created_by=created_by
     )
@@ -54,20 +56,21 @@ def _refuse_outsiders(patient: User, *clinicians: User) -> None:
     wanted = {clinician.pk for clinician in clinicians}
     members = Membership.objects.filter(clinic=patient.clinic_id, user__in=wanted, user__is_active=True)
     if members.values("user").distinct().count() != len(wanted):
-        raise ValidationError({"clinician": "The clinician must work at the patient's clinic."})
+        raise ValidationError({"clinician": _("The clinician must work at the patient's clinic.")})
 
 
 def link_assignments(*, visit: FollowUpVisit, assignments: list[Assignment]) -> None:
     if any(assignment.patient_id != visit.patient_id for assignment in assignments):
-        raise ValidationError("Only this patient's modules can be linked to the visit.")
+        raise ValidationError(_("Only this patient's modules can be linked to the visit."))
     visit.assignments.add(*assignments)
 
 
-# What each ending says when the visit has already ended another way.
+# What each ending says when the visit has already ended another way; lazy, as it is read
+# at import and shown in the language of the page.
 ALREADY_ENDED = {
-    "held": "This visit is already marked as held.",
-    "cancelled": "This visit was cancelled.",
-    "no_show": "This visit is already marked as missed.",
+    "held": gettext_lazy("This visit is already marked as held."),
+    "cancelled": gettext_lazy("This visit was cancelled."),
+    "no_show": gettext_lazy("This visit is already marked as missed."),
 }
 
 
@@ -80,7 +83,7 @@ def _change_planned(visit: FollowUpVisit, **fields) -> None:
     if not FollowUpVisit.objects.still_planned().filter(pk=visit.pk).update(**fields):
         visit.refresh_from_db()
         raise ValidationError(
-            ALREADY_ENDED.get(visit.state, "This visit changed meanwhile. Reload the page.")
+            ALREADY_ENDED.get(visit.state, _("This visit changed meanwhile. Reload the page."))
         )
     for name, value in fields.items():
         setattr(visit, name, value)
@@ -104,9 +107,9 @@ def mark_visit_held(*, visit: FollowUpVisit, held_by: User, note: str) -> None:
 def cancel_visit(*, visit: FollowUpVisit, cancelled_by: User, reason: str) -> None:
     """Call off a visit that has not taken place; the reason stays on the visit."""
     if not reason.strip():
-        raise ValidationError({"reason": "Say why the visit is cancelled."})
+        raise ValidationError({"reason": _("Say why the visit is cancelled.")})
     if visit.state == "held":
-        raise ValidationError("A visit that was held cannot be cancelled.")
+        raise ValidationError(_("A visit that was held cannot be cancelled."))
     _change_planned(
         visit, cancelled_at=timezone.now(), cancelled_by=cancelled_by, cancel_reason=reason.strip()
     )
@@ -115,7 +118,7 @@ def cancel_visit(*, visit: FollowUpVisit, cancelled_by: User, reason: str) -> No
 def mark_no_show(*, visit: FollowUpVisit, marked_by: User) -> None:
     """The patient did not come: only once the visit's time has come."""
     if visit.state == "planned" and visit.scheduled_at > timezone.now():
-        raise ValidationError("A visit can be marked as missed only once its time has come.")
+        raise ValidationError(_("A visit can be marked as missed only once its time has come."))
     _change_planned(visit, no_show_at=timezone.now(), no_show_by=marked_by)
 
 
@@ -127,7 +130,7 @@ def reschedule_visit(
     that changed, for the audit trail (names, never values)."""
     if visit.state != "planned":
         raise ValidationError(ALREADY_ENDED[visit.state])
-    _refuse_past(scheduled_at, "Choose a time in the future.")
+    _refuse_past(scheduled_at, _("Choose a time in the future."))
     _refuse_outsiders(visit.patient, clinician, changed_by)
     changed = [
         name
@@ -138,7 +141,7 @@ def reschedule_visit(
         if before != after
     ]
     if not changed:
-        raise ValidationError("Nothing changed: choose another time or another clinician.")
+        raise ValidationError(_("Nothing changed: choose another time or another clinician."))
     _change_planned(visit, scheduled_at=scheduled_at, clinician=clinician)
     return changed
 
@@ -169,9 +172,9 @@ def record_teach_back(
         raise ValidationError(refusal)
     linked = set(visit.assignments.values_list("pk", flat=True))
     if any(entry.assignment.pk not in linked for entry in entries):
-        raise ValidationError("Teach-back can only be recorded for the modules linked to this visit.")
+        raise ValidationError(_("Teach-back can only be recorded for the modules linked to this visit."))
     if not entries:
-        raise ValidationError("Choose an outcome for at least one module.")
+        raise ValidationError(_("Choose an outcome for at least one module."))
     newest = {
         row.assignment_id: row for row in TeachBack.objects.filter(visit=visit).order_by("recorded_at", "pk")
     }
@@ -194,10 +197,10 @@ def record_teach_back(
 def teach_back_refusal(visit: FollowUpVisit) -> str:
     """Why teach-back cannot be recorded for the visit now, or "" when it can."""
     if visit.state in ("cancelled", "no_show"):
-        return "Teach-back is recorded for visits that took place."
+        return _("Teach-back is recorded for visits that took place.")
     zone = ZoneInfo(visit.patient.clinic.time_zone)
     if timezone.localdate(visit.scheduled_at, zone) > timezone.localdate(timezone.now(), zone):
-        return "Teach-back can be recorded from the day of the visit."
+        return _("Teach-back can be recorded from the day of the visit.")
     return ""
 
 
@@ -211,7 +214,7 @@ def assign_again(
     """The module whose teach-back needs review, assigned to the patient again (skipped if it
     is still open) and linked to the patient's next planned visit, if any."""
     if not TeachBack.objects.filter(visit=visit, assignment=assignment).exists():
-        raise ValidationError("Record the teach-back for this module first.")
+        raise ValidationError(_("Record the teach-back for this module first."))
     with transaction.atomic():
         result = education_services.assign_modules(
             patients=[visit.patient], modules=[assignment.module], assigned_by=assigned_by, due_date=due_date
@@ -255,7 +258,7 @@ def update_patient(
     }
     changed = [name for name, value in wanted.items() if getattr(patient, name) != value]
     if not changed:
-        raise ValidationError("Nothing changed.")
+        raise ValidationError(_("Nothing changed."))
     if "email" in changed:
         account_services.refuse_existing_email(wanted["email"], patient.clinic, owner=patient)
     # Checked on a copy: refused details must not show on the page that explains why.
@@ -273,7 +276,7 @@ def update_patient(
     except IntegrityError as error:
         # Another clinician gave the address or record number to someone a moment ago.
         raise ValidationError(
-            "Another patient was given these details a moment ago. Reload the page."
+            _("Another patient was given these details a moment ago. Reload the page.")
         ) from error
     sent = account_services.send_invitation(*link, patient.clinic) if link else None
     return PatientChange(changed, sent)
@@ -291,7 +294,7 @@ def deactivate_patient(*, patient: User, changed_by: User) -> None:
     _require_member(changed_by, patient.clinic_id)
     with transaction.atomic():
         if not User.objects.filter(pk=patient.pk, is_active=True).update(is_active=False):
-            raise ValidationError("This patient is already inactive.")
+            raise ValidationError(_("This patient is already inactive."))
         account_services.revoke_invitations(patient)
     patient.is_active = False
 
@@ -300,7 +303,7 @@ def reactivate_patient(*, patient: User, changed_by: User) -> None:
     """The patient can sign in again with their password, or be sent a new invitation."""
     _require_member(changed_by, patient.clinic_id)
     if not User.objects.filter(pk=patient.pk, is_active=False).update(is_active=True):
-        raise ValidationError("This patient is already active.")
+        raise ValidationError(_("This patient is already active."))
     patient.is_active = True
 
 
@@ -312,18 +315,23 @@ def transfer_patient(*, patient: User, to_clinic: Clinic, changed_by: User) -> C
     _require_member(changed_by, patient.clinic_id)
     _require_member(changed_by, to_clinic.pk)
     if to_clinic.pk == patient.clinic_id:
-        raise ValidationError({"clinic": "The patient is already at this clinic."})
+        raise ValidationError({"clinic": _("The patient is already at this clinic.")})
     if FollowUpVisit.objects.filter(patient=patient).still_planned().exists():
         raise ValidationError(
-            "This patient has planned visits at their current clinic. Cancel them or mark them "
-            "as held or missed first."
+            _(
+                "This patient has planned visits at their current clinic. Cancel them or mark them "
+                "as held or missed first."
+            )
         )
     if (
         patient.record_number
         and User.objects.filter(clinic=to_clinic, record_number=patient.record_number).exists()
     ):
         raise ValidationError(
-            {"clinic": f"Another patient of {to_clinic} has this record number. Change it first."}
+            {
+                "clinic": _("Another patient of %(clinic)s has this record number. Change it first.")
+                % {"clinic": to_clinic}
+            }
         )
     left = patient.clinic
     patient.clinic = to_clinic
@@ -335,7 +343,7 @@ def transfer_patient(*, patient: User, to_clinic: Clinic, changed_by: User) -> C
 
 def _require_member(clinician: User, clinic_id: int) -> None:
     if not Membership.objects.filter(user=clinician, clinic=clinic_id).exists():
-        raise ValidationError({"clinic": "You can only change patients of clinics you work in."})
+        raise ValidationError({"clinic": _("You can only change patients of clinics you work in.")})
 
 
 # A clinic's staff -----------------------------------------------------------------------------
@@ -352,8 +360,12 @@ def remove_from_staff(*, admin: User, membership: Membership) -> None:
     )
     if count := planned.count():
         raise ValidationError(
-            f"{membership.user} has {counted(count, 'planned visit')} at this clinic. "
-            "Move them to another clinician first."
+            ngettext(
+                "%(name)s has %(count)s planned visit at this clinic. Move them to another clinician first.",
+                "%(name)s has %(count)s planned visits at this clinic. Move them to another clinician first.",
+                count,
+            )
+            % {"name": membership.user, "count": number_format(count, force_grouping=True)}
         )
     membership.delete()
 
@@ -375,7 +387,7 @@ def summarise_clinic(clinic: Clinic) -> ClinicFigures:
         .annotate(missed=Count("pk", filter=Q(is_correct=False)), answered=Count("pk"))
         .order_by()
     )
-    figures, _ = ClinicFigures.objects.update_or_create(
+    figures, _created = ClinicFigures.objects.update_or_create(
         clinic=clinic,
         defaults={
             "as_of": now,

@@ -1,6 +1,6 @@
-"""Words the pages build around numbers."""
+from django.utils.formats import number_format
 
 
-def counted(count: int, noun: str, plural: str = "") -> str:
-    """ "1 module", "2 modules", "1,000 patients": real plurals, not "module(s)"."""
-    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+def grouped(count: int) -> str:
+    """A count as the active language writes it: 1,000 in English, 1.000 in Spanish."""
+    return number_format(count, force_grouping=True)

@@ -62,6 +62,8 @@ RULES = {
     "accounts:accept_invitation": Rule(PUBLIC, {"GET", "POST"}, args="invitation"),
     "accounts:mfa_setup": Rule(SIGNED_IN, {"GET", "POST"}),
     "accounts:mfa_verify": Rule(SIGNED_IN, {"GET", "POST"}),
+    # The language menu: anyone may choose, a visitor in a cookie, a user on their account.
+    "accounts:choose_language": Rule(PUBLIC, {"POST"}, method_checked_first=True),
     "education:my_modules": Rule(PATIENT_PAGE, {"GET"}),
     "education:reader": Rule(OWN_RECORD, {"GET"}, args="assignment"),
     "education:quiz": Rule(OWN_RECORD, {"GET", "POST"}, args="assignment"),

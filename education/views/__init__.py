@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import patient_required
@@ -73,7 +74,7 @@ def quiz(request, code):
         messages.error(request, services.UNKNOWN_DRAW)
         return redirect("education:quiz", code=assignment.code)
     if hasattr(draw, "attempt"):
-        messages.info(request, "You already sent these answers. Here is what they showed.")
+        messages.info(request, _("You already sent these answers. Here is what they showed."))
         return redirect("education:quiz_result", code=draw.attempt.code)
     if draw.version_id != assignment.module.current_version_id:
         messages.warning(request, services.STALE_QUIZ)
@@ -97,11 +98,9 @@ def quiz(request, code):
 
 
 def _quiz_page(request, assignment, form):
-    version = assignment.module.current_version
     context = {
         "assignment": assignment,
-        "version": version,
-        "text": version.text_in(request.LANGUAGE_CODE),
+        "version": assignment.module.current_version,
         "form": form,
     }
     return render(request, "education/quiz.html", context)
@@ -109,8 +108,8 @@ def _quiz_page(request, assignment, form):
 
 def _shown(request, assignment) -> str:
     """The language the module is shown in: the patient's, or English while theirs is out
-    of date (the version is loaded with the assignment)."""
-    return assignment.module.current_version.language_for(request.LANGUAGE_CODE)
+    of date (the module row, loaded with the assignment, says which)."""
+    return assignment.module.language_for(request.LANGUAGE_CODE)
 
 
 @patient_required
@@ -120,6 +119,7 @@ def quiz_result(request, code):
     progress = services.progress(attempt.assignment)
     context = {
         "attempt": attempt,
+        "text": attempt.version.text_in(attempt.language),
         "assignment": attempt.assignment,
         "answers": answers_as_shown(attempt),
         "revealed": services.answers_revealed(attempt),
@@ -159,12 +159,13 @@ def acknowledge(request, code):
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, "Thank you. Your acknowledgment is recorded.")
+            messages.success(request, _("Thank you. Your acknowledgment is recorded."))
             return redirect("education:acknowledge", code=assignment.code)
     progress = services.progress(assignment)
     context = {
         "assignment": assignment,
         "version": version,
+        "text": version.text_in(request.LANGUAGE_CODE),
         "form": form,
         "progress": progress,
         "acknowledgment": assignment.acknowledgments.select_related("receipt").first()

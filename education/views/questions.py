@@ -5,6 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import patient_required
@@ -14,7 +16,9 @@ from education.access import get_assignment_for_patient, get_question_for_patien
 from education.forms import QuestionForm
 from education.models import VisitQuestion
 
-SAVED = "Your question is saved for your visit. You can see or withdraw it on “Questions for my visit”."
+SAVED = gettext_lazy(
+    "Your question is saved for your visit. You can see or withdraw it on “Questions for my visit”."
+)
 
 
 @patient_required
@@ -69,6 +73,6 @@ def withdraw(request, code):
         messages.info(request, error.messages[0])
     else:
         messages.success(
-            request, "Your question is withdrawn. Your care team will not see it as one to answer."
+            request, _("Your question is withdrawn. Your care team will not see it as one to answer.")
         )
     return redirect("education:my_questions")

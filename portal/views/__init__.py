@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from kombu import Connection
@@ -43,7 +44,7 @@ from portal.forms import (
     VisitForm,
 )
 from portal.models import AuditEvent
-from portal.wording import counted
+from portal.wording import grouped
 
 logger = logging.getLogger(__name__)
 Action = AuditEvent.Action
@@ -124,21 +125,51 @@ def patient_resend_invitation(request, code):
             messages.error(request, message)
     else:
         audit.record(Action.INVITATION_SENT, request=request, patient=patient)
-        report_invitation(request, sent, "sent a new invitation to")
+        report_invitation(request, sent, "resent")
     return redirect("portal:patient_detail", code=patient.code)
 
 
-def report_invitation(request, sent, verb):
+# Whole sentences per action, as a translation needs them: (email left, email failed).
+INVITATION_REPORTS = {
+    "added": (
+        gettext_lazy("You added %(name)s. The invitation email is on its way."),
+        gettext_lazy(
+            "You added %(name)s, but the invitation email could not be sent. "
+            "Try “Send a new invitation” in a few minutes."
+        ),
+    ),
+    "resent": (
+        gettext_lazy("You sent a new invitation to %(name)s. The invitation email is on its way."),
+        gettext_lazy(
+            "You sent a new invitation to %(name)s, but the invitation email could not be sent. "
+            "Try “Send a new invitation” in a few minutes."
+        ),
+    ),
+    "invited": (
+        gettext_lazy("You invited %(name)s. The invitation email is on its way."),
+        gettext_lazy(
+            "You invited %(name)s, but the invitation email could not be sent. "
+            "Try “Send a new invitation” in a few minutes."
+        ),
+    ),
+    "saved": (
+        gettext_lazy("You saved the details of %(name)s. The invitation email is on its way."),
+        gettext_lazy(
+            "You saved the details of %(name)s, but the invitation email could not be sent. "
+            "Try “Send a new invitation” in a few minutes."
+        ),
+    ),
+}
+
+
+def report_invitation(request, sent, action: str):
     """Whether the invitation email left, and what to do if it did not."""
-    invitee = sent.invitation.invitee
+    left, failed = INVITATION_REPORTS[action]
+    name = {"name": sent.invitation.invitee.full_name}
     if sent.email_sent:
-        messages.success(request, f"You {verb} {invitee.full_name}. The invitation email is on its way.")
+        messages.success(request, left % name)
     else:
-        messages.warning(
-            request,
-            f"You {verb} {invitee.full_name}, but the invitation email could not be sent. "
-            "Try “Send a new invitation” in a few minutes.",
-        )
+        messages.warning(request, failed % name)
 
 
 # The dashboard ---------------------------------------------------------------------------
@@ -194,7 +225,7 @@ def dashboard_search(request):
     if form.is_valid():
         request.session[SEARCH_SESSION_KEY] = " ".join(form.cleaned_data["q"].split())
     else:
-        messages.error(request, "Search for at most 100 characters.")
+        messages.error(request, _("Search for at most 100 characters."))
     return redirect("portal:dashboard")
 
 
@@ -215,7 +246,9 @@ def bulk_assign(request):
         codes = set(form.cleaned_data["patients"])
         patients = list(User.objects.visible_to(request.user).filter(code__in=codes))
         if len(patients) != len(codes):
-            messages.error(request, "Some selected patients are not in your clinics. Nothing was assigned.")
+            messages.error(
+                request, _("Some selected patients are not in your clinics. Nothing was assigned.")
+            )
             return _back_to_dashboard(form)
     try:
         result = education_services.assign_modules(
@@ -343,7 +376,10 @@ def assignment_cancel(request, code):
             patient=assignment.patient,
             detail=f"assignment {assignment.code}",
         )
-        messages.success(request, f"Cancelled “{assignment.module}”. It stays on the record as cancelled.")
+        messages.success(
+            request,
+            _("Cancelled “%(module)s”. It stays on the record as cancelled.") % {"module": assignment.module},
+        )
     return redirect("portal:patient_detail", code=assignment.patient.code)
 
 
@@ -353,13 +389,27 @@ def _default_due_date():
 
 def _report_assignments(request, result):
     patients = {assignment.patient_id for assignment in result.created}
+    modules, people = len(result.created), len(patients)
     messages.success(
-        request, f"Assigned {counted(len(result.created), 'module')} to {counted(len(patients), 'patient')}."
+        request,
+        _("Assigned %(modules)s to %(patients)s.")
+        % {
+            "modules": ngettext("%(count)s module", "%(count)s modules", modules)
+            % {"count": grouped(modules)},
+            "patients": ngettext("%(count)s patient", "%(count)s patients", people)
+            % {"count": grouped(people)},
+        },
     )
     if result.skipped:
         examples = ", ".join(f"{patient} – {module}" for patient, module in result.skipped[:5])
-        more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
-        messages.info(request, f"Skipped {len(result.skipped)} already open: {examples}{more}.")
+        extra = max(len(result.skipped) - 5, 0)
+        more = (
+            ngettext(" and %(count)s more", " and %(count)s more", extra) % {"count": extra}
+            if extra > 0
+            else ""
+        )
+        skipped = {"count": len(result.skipped), "examples": examples, "more": more}
+        messages.info(request, _("Skipped %(count)s already open: %(examples)s%(more)s.") % skipped)
 
 
 def _report_form_errors(request, form):
@@ -415,7 +465,7 @@ def patient_settings(request):
     )
     if request.method == "POST" and form.is_valid():
         reminders.set_reminder_emails(patient=patient, enabled=form.cleaned_data["reminder_emails"])
-        account_services.set_language(patient, form.cleaned_data["language"])
+        account_services.set_language(patient, form.cleaned_data["language"] or patient.language)
         # The confirmation already speaks the language just chosen.
         translation.activate(patient.language)
         messages.success(request, _("Your settings are saved."))

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import add_service_errors
@@ -20,7 +22,7 @@ from portal import audit
 from portal.access import content_editor_required, get_version_for_editor
 from portal.forms import ApproveVersionForm, RejectVersionForm
 from portal.models import AuditEvent
-from portal.wording import counted
+from portal.wording import grouped
 
 Action = AuditEvent.Action
 RECENT_DECISIONS = 20
@@ -48,18 +50,24 @@ def load_drafts(request):
     try:
         report = education_services.load_library(loaded_by=request.user)
     except ContentError as error:
-        messages.error(request, f"Nothing was loaded. The files have problems: {error}")
+        messages.error(
+            request, _("Nothing was loaded. The files have problems: %(error)s") % {"error": error}
+        )
     else:
         new = len(report.created) + len(report.updated)
         if new:
             audit.record(
                 Action.DRAFTS_LOADED, request=request, detail=", ".join(report.created + report.updated)
             )
-        messages.success(
-            request,
-            f"Loaded {counted(new, 'new draft')}; {counted(len(report.unchanged), 'module')} unchanged.",
-        )
+        messages.success(request, _loaded(new, len(report.unchanged)))
     return redirect("portal:library_review")
+
+
+def _loaded(new: int, unchanged: int) -> str:
+    """ "Loaded 2 new drafts; 1 module unchanged.": each count with its own plural."""
+    drafts = ngettext("%(count)s new draft", "%(count)s new drafts", new) % {"count": grouped(new)}
+    modules = ngettext("%(count)s module", "%(count)s modules", unchanged) % {"count": grouped(unchanged)}
+    return _("Loaded %(drafts)s; %(modules)s unchanged.") % {"drafts": drafts, "modules": modules}
 
 
 @content_editor_required
@@ -90,7 +98,7 @@ def version_diff(request, code):
     version = get_version_for_editor(request, code)
     current = version.module.current_version
     if current is None or current == version:
-        messages.info(request, "There is no other approved version to compare this one with.")
+        messages.info(request, _("There is no other approved version to compare this one with."))
         return redirect("portal:library_version", code=version.code)
     banks = bank_lines([current, version])
     context = {
@@ -118,14 +126,14 @@ DECISIONS = {
         ApproveVersionForm,
         education_services.approve_version,
         Action.VERSION_APPROVED,
-        "Approved version {number} of “{title}”. Patients read it now.",
+        gettext_lazy("Approved version %(number)s of “%(title)s”. Patients read it now."),
         "approve_form",
     ),
     "reject": Decision(
         RejectVersionForm,
         education_services.reject_version,
         Action.VERSION_REJECTED,
-        "Rejected version {number} of “{title}”.",
+        gettext_lazy("Rejected version %(number)s of “%(title)s”."),
         "reject_form",
     ),
 }
@@ -153,7 +161,7 @@ def _decide(request, code, decision: Decision):
             _report(request, form, error)
         else:
             audit.record(decision.action, request=request, detail=_describe(version))
-            messages.success(request, decision.done.format(number=version.number, title=version.title))
+            messages.success(request, decision.done % {"number": version.number, "title": version.title})
             return redirect("portal:library_version", code=version.code)
     return _version_page(request, version, **{decision.form_name: form}, status=400)
 

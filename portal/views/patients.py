@@ -3,6 +3,8 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import clinician_required, get_patient_for_clinician
@@ -31,23 +33,26 @@ def patient_edit(request, code):
             audit.record(Action.PATIENT_EDITED, request=request, patient=patient, detail=detail)
             if change.invitation:
                 audit.record(Action.INVITATION_SENT, request=request, patient=patient)
-                report_invitation(request, change.invitation, "saved the details of")
+                report_invitation(request, change.invitation, "saved")
             else:
-                messages.success(request, "The patient's details are saved.")
+                messages.success(request, _("The patient's details are saved."))
             return redirect("portal:patient_detail", code=patient.code)
     status = 400 if form.errors else 200
     return render(request, "portal/patient_edit.html", {"form": form, "patient": patient}, status=status)
+
+
+# What the clinician is told; lazy, so each is translated when shown.
+DEACTIVATED = gettext_lazy(
+    "%(name)s is inactive: they cannot sign in and get no reminders. Their records are kept."
+)
+REACTIVATED = gettext_lazy("%(name)s is active again.")
 
 
 @clinician_required
 @require_POST
 def patient_deactivate(request, code):
     return _switch_sign_in(
-        request,
-        code,
-        services.deactivate_patient,
-        Action.PATIENT_DEACTIVATED,
-        "{name} is inactive: they cannot sign in and get no reminders. Their records are kept.",
+        request, code, services.deactivate_patient, Action.PATIENT_DEACTIVATED, DEACTIVATED
     )
 
 
@@ -55,7 +60,7 @@ def patient_deactivate(request, code):
 @require_POST
 def patient_reactivate(request, code):
     return _switch_sign_in(
-        request, code, services.reactivate_patient, Action.PATIENT_REACTIVATED, "{name} is active again."
+        request, code, services.reactivate_patient, Action.PATIENT_REACTIVATED, REACTIVATED
     )
 
 
@@ -68,7 +73,7 @@ def _switch_sign_in(request, code, change, action, done):
         messages.error(request, " ".join(error.messages))
     else:
         audit.record(action, request=request, patient=patient)
-        messages.success(request, done.format(name=patient.full_name))
+        messages.success(request, done % {"name": patient.full_name})
     return redirect("portal:patient_detail", code=patient.code)
 
 
@@ -94,7 +99,9 @@ def patient_transfer(request, code):
                     clinic_id=clinic.pk,
                     detail=detail,
                 )
-            messages.success(request, f"{patient.full_name} moved to {to_clinic}.")
+            messages.success(
+                request, _("%(name)s moved to %(clinic)s.") % {"name": patient.full_name, "clinic": to_clinic}
+            )
             return redirect("portal:patient_detail", code=patient.code)
     status = 400 if form.errors else 200
     return render(request, "portal/patient_transfer.html", {"form": form, "patient": patient}, status=status)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import clinician_required
@@ -27,5 +28,5 @@ def question_answered(request, code):
         messages.info(request, error.messages[0])
     else:
         audit.record(AuditEvent.Action.QUESTION_ANSWERED, request=request, patient=patient)
-        messages.success(request, "The question is marked answered.")
+        messages.success(request, _("The question is marked answered."))
     return redirect(posted_next(request) or reverse("portal:patient_detail", args=[patient.code]))

@@ -1,6 +1,7 @@
 """Checking a patient's acknowledgment receipt: a clinician types the code printed on it."""
 
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.access import clinician_required
@@ -12,7 +13,7 @@ from portal import audit
 from portal.forms import ReceiptCheckForm
 from portal.models import AuditEvent
 
-NOT_FOUND = (
+NOT_FOUND = gettext_lazy(
     "No receipt in your clinics has this code. Check it against the paper: it has ten letters "
     "and digits, such as 7K2QD-M9XTA."
 )

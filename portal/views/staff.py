@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services as account_services
@@ -59,7 +60,7 @@ def staff_resend(request, clinic, code):
         messages.error(request, " ".join(error.messages))
     else:
         _audit_staff(request, Action.INVITATION_SENT, membership.user, membership.clinic)
-        report_invitation(request, sent, "sent a new invitation to")
+        report_invitation(request, sent, "resent")
     return redirect("portal:staff")
 
 
@@ -69,7 +70,7 @@ def staff_role(request, clinic, code):
     membership = get_membership_for_clinic_admin(request, clinic, code)
     form = StaffRoleForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose clinician or clinic admin.")
+        messages.error(request, _("Choose clinician or clinic admin."))
         return redirect("portal:staff")
     try:
         changed = account_services.change_staff_role(
@@ -82,7 +83,10 @@ def staff_role(request, clinic, code):
             _audit_staff(
                 request, Action.STAFF_ROLE_CHANGED, membership.user, membership.clinic, membership.role
             )
-            messages.success(request, f"{membership.user} is now {membership.get_role_display().lower()}.")
+            role = membership.get_role_display().lower()
+            messages.success(
+                request, _("%(name)s is now %(role)s.") % {"name": membership.user, "role": role}
+            )
     return redirect("portal:staff")
 
 
@@ -96,7 +100,11 @@ def staff_remove(request, clinic, code):
         messages.error(request, " ".join(error.messages))
     else:
         _audit_staff(request, Action.STAFF_REMOVED, membership.user, membership.clinic)
-        messages.success(request, f"{membership.user} is no longer on the staff of {membership.clinic}.")
+        messages.success(
+            request,
+            _("%(name)s is no longer on the staff of %(clinic)s.")
+            % {"name": membership.user, "clinic": membership.clinic},
+        )
     return redirect("portal:staff")
 
 

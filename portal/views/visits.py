@@ -10,6 +10,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import clinician_required, get_patient_for_clinician
@@ -20,7 +22,7 @@ from portal.forms import TeachBackForm, VisitCancelForm, VisitForm, VisitHeldFor
 from portal.models import AuditEvent
 from portal.pdf import visit_summary_pdf
 from portal.views import _patient_page
-from portal.wording import counted
+from portal.wording import grouped
 
 Action = AuditEvent.Action
 
@@ -38,7 +40,7 @@ def visit_new(request, code):
                 add_service_errors(form, error)
             else:
                 _audit_visit(request, Action.VISIT_SCHEDULED, visit)
-                messages.success(request, f"Scheduled the visit on {visit.label()}.")
+                messages.success(request, _("Scheduled the visit on %(visit)s.") % {"visit": visit.label()})
                 # Back where the clinician was, with the new visit in the list.
                 return redirect("portal:patient_detail", code=patient.code)
     return _patient_page(request, patient, visit_form=form, status=400)
@@ -114,7 +116,7 @@ def visit_held(request, code):
             messages.error(request, " ".join(error.messages))
         else:
             _audit_visit(request, Action.VISIT_HELD, visit)
-            messages.success(request, "The visit is marked as held.")
+            messages.success(request, _("The visit is marked as held."))
             return redirect("portal:visit_summary", code=visit.code)
     return _visit_page(request, visit, held_form=form, status=400)
 
@@ -129,7 +131,7 @@ def visit_no_show(request, code):
         messages.error(request, " ".join(error.messages))
     else:
         _audit_visit(request, Action.VISIT_NO_SHOW, visit)
-        messages.success(request, "The visit is marked as missed.")
+        messages.success(request, _("The visit is marked as missed."))
     return redirect("portal:visit_summary", code=visit.code)
 
 
@@ -147,7 +149,7 @@ def visit_cancel(request, code):
             add_service_errors(form, error)
         else:
             _audit_visit(request, Action.VISIT_CANCELLED, visit)
-            messages.success(request, f"Cancelled the visit on {visit.label()}.")
+            messages.success(request, _("Cancelled the visit on %(visit)s.") % {"visit": visit.label()})
             return redirect("portal:patient_detail", code=visit.patient.code)
     return _change_page(request, visit, form, "portal/visit_cancel.html")
 
@@ -168,13 +170,14 @@ def visit_reschedule(request, code):
                 add_service_errors(form, error)
             else:
                 _audit_visit(request, Action.VISIT_RESCHEDULED, visit, changed=changed)
-                messages.success(request, f"The visit is now on {visit.label()}.")
+                messages.success(request, _("The visit is now on %(visit)s.") % {"visit": visit.label()})
                 return redirect("portal:visit_summary", code=visit.code)
         return _change_page(request, visit, form, "portal/visit_reschedule.html")
 
 
 def _already_ended(request, visit):
-    messages.error(request, f"{services.ALREADY_ENDED[visit.state]} It can no longer be changed.")
+    ended = services.ALREADY_ENDED[visit.state]
+    messages.error(request, _("%(ended)s It can no longer be changed.") % {"ended": ended})
     return redirect("portal:visit_summary", code=visit.code)
 
 
@@ -204,7 +207,7 @@ def visit_teach_back(request, code):
             form.add_error(None, error)
         else:
             _audit_visit(request, Action.TEACH_BACK_RECORDED, visit, changed=[f"{len(added)} module(s)"])
-            messages.success(request, f"Recorded teach-back for {counted(len(added), 'module')}.")
+            messages.success(request, _recorded(len(added)))
             return redirect(f"{reverse('portal:visit_summary', args=[visit.code])}#teach-back")
     return _visit_page(request, visit, teach_back_form=form, status=400)
 
@@ -226,12 +229,22 @@ def visit_assign_again(request, code):
             audit.record(
                 Action.ASSIGNMENT_CREATED, request=request, patient=visit.patient, detail="1 module(s)"
             )
-            messages.success(request, f"Assigned “{assignment.module}” again, due in two weeks.")
+            messages.success(
+                request, _("Assigned “%(module)s” again, due in two weeks.") % {"module": assignment.module}
+            )
         else:
             messages.info(
-                request, f"“{assignment.module}” is still assigned and not yet done: nothing to add."
+                request,
+                _("“%(module)s” is still assigned and not yet done: nothing to add.")
+                % {"module": assignment.module},
             )
     return redirect(f"{reverse('portal:visit_summary', args=[visit.code])}#teach-back")
+
+
+def _recorded(count: int) -> str:
+    return ngettext(
+        "Recorded teach-back for %(count)s module.", "Recorded teach-back for %(count)s modules.", count
+    ) % {"count": grouped(count)}
 
 
 def _linked_assignment(visit, code):
@@ -241,7 +254,7 @@ def _linked_assignment(visit, code):
         return visit.assignments.select_related("module").get(code=uuid.UUID(code))
     except (ValueError, ObjectDoesNotExist):
         raise ValidationError(
-            "That module is not linked to this visit. Reload the page and try again."
+            _("That module is not linked to this visit. Reload the page and try again.")
         ) from None
 
 

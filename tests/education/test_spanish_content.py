@@ -32,6 +32,9 @@ class ShippedSpanishModulesTests(TestCase):
         self.assertIn("en inglés y en español", stopping.translations["es"].body_html)
 
 
+CBT_I = 'text = "La TCC-I, un programa que enseña nuevos hábitos de sueño y formas de pensar."\n'
+
+
 class RefusingSpanishFilesTests(LibraryCopyMixin, TestCase):
     SLEEP = "sleep-medicines"
 
@@ -105,8 +108,8 @@ class RefusingSpanishFilesTests(LibraryCopyMixin, TestCase):
         path = self.edit(
             self.SLEEP,
             "quiz.es.toml",
-            'text = "La TCC-I, un programa que enseña nuevos hábitos de sueño y formas de pensar."\n  correct = true\n',
-            'text = "La TCC-I, un programa que enseña nuevos hábitos de sueño y formas de pensar."\n',
+            f"{CBT_I}  correct = true\n",
+            CBT_I,
         )
         self.assert_refused("question 1: the right answer must be the same choice as in English", path)
 

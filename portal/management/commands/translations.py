@@ -28,7 +28,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{language}: compiled {po_path.with_suffix('.mo').name}")
         if problems:
             raise CommandError(
-                f"{len(problems)} string(s) would show in English to a Spanish reader:\n" + "\n".join(problems)
+                f"{len(problems)} string(s) would show in English to a Spanish reader:\n"
+                + "\n".join(problems)
             )
 
     def _gather(self):
