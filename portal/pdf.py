@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from django.utils import dateformat, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reportlab.lib import colors
@@ -179,7 +180,7 @@ def _receipt_pdf(receipt, *, verification_code: str, time_zone: str) -> bytes:
     rows = [
         [_("Module"), Paragraph(escape(version.text_in(acknowledgment.language).title), styles["Normal"])],
         [_("Version"), str(version.number)],
-        [_("Confirmed"), f"{dateformat.format(when, 'd F Y, H:i')} ({time_zone})"],
+        [_("Confirmed"), f"{date_format(when, 'DATETIME_FORMAT')} ({time_zone})"],
         [_("Statement"), Paragraph(escape(acknowledgment.statement), styles["Normal"])],
         [_("Name typed"), Paragraph(_spaces_kept(acknowledgment.typed_name), styles["Normal"])],
         [

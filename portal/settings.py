@@ -177,6 +177,8 @@ LANGUAGE_CODE = "en"
 # Each language named in itself, as a language menu shows it to someone who reads only that one.
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates written as each language writes them (portal/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 try:
     ZoneInfo(TIME_ZONE)

@@ -10,7 +10,8 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django import template
-from django.utils import dateformat, translation
+from django.utils import translation
+from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -45,7 +46,7 @@ def status_badge(status: str) -> str:
 def step_button(assignment) -> str:
     """The card's one action, named for what comes next (services.Step); its accessible
     name adds the module's title. Needs `step` (selectors.my_modules)."""
-    title = escape(assignment.module.title)
+    title = escape(assignment.module.title_in(translation.get_language()))
     step, code = assignment.step, assignment.code
     css, label, aria, name = Words.current().buttons.get(step) or _unknown_step(step)
     if step == Step.REVIEW and assignment.reacknowledge_since:
@@ -103,12 +104,12 @@ def past_attempts(context, assignment) -> str:
     words = Words.current()
     items = "".join(
         f'<li><a href="{link(attempt.code, "education:quiz_result")}">'
-        f"{dateformat.format(attempt.submitted_at.astimezone(zone), 'j F Y, H:i')}</a>: "
+        f"{date_format(attempt.submitted_at.astimezone(zone), 'DATETIME_FORMAT')}</a>: "
         f"{(words.passed if attempt.passed else words.not_passed) % {'score': attempt.score}}</li>"
         for attempt in attempts
     )
     summary = words.past_attempts % {"count": len(attempts)}
-    for_title = words.for_title % {"title": escape(assignment.module.title)}
+    for_title = words.for_title % {"title": escape(assignment.module.title_in(translation.get_language()))}
     markup = (
         f'<details class="mt-2 small"><summary>{summary}'
         f'<span class="visually-hidden"> {for_title}</span></summary>'

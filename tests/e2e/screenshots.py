@@ -43,3 +43,14 @@ def test_take_screenshots(new_page):
     visit = FollowUpVisit.objects.filter(scheduled_at__gte=timezone.now(), assignments__isnull=False).first()
     clinician.goto(f"/visits/{visit.code}/")
     clinician.screenshot(path=SCREENSHOTS / "visit-summary.png", full_page=True)
+
+    # The same pages for Lucía, who reads Spanish.
+    spanish = new_page(viewport=PHONE)
+    sign_in(spanish, demo.SPANISH_PATIENT.email, demo.DEMO_PASSWORD)
+    spanish.goto("/modules/")
+    spanish.screenshot(path=SCREENSHOTS / "my-modules-phone-es.png")
+    lucias = Assignment.objects.filter(
+        patient__email=demo.SPANISH_PATIENT.email, module__slug="driving-and-machinery"
+    ).get()
+    spanish.goto(f"/modules/{lucias.code}/")
+    spanish.screenshot(path=SCREENSHOTS / "reader-phone-es.png")
