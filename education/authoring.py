@@ -67,26 +67,38 @@ RED_LINES_AS_ADVICE = (
 )
 
 
-def red_lines(text: str, *, advice: bool = True) -> list[Finding]:
+@dataclass(frozen=True)
+class RedLines:
+    """One language's red-line patterns: those wrong anywhere, those wrong as advice (the
+    stopping one even after a negation, as it is written to catch the advice itself), and
+    the words that negate the rest."""
+
+    anywhere: tuple
+    as_advice: tuple
+    stop_advice: re.Pattern
+    negation: re.Pattern
+
+
+ENGLISH = RedLines(RED_LINES_ANYWHERE, RED_LINES_AS_ADVICE, STOP_ADVICE, NEGATION)
+
+
+def red_lines(text: str, *, advice: bool = True, rules: RedLines = ENGLISH) -> list[Finding]:
     """Red-line phrases in `text`. With advice=False only the phrases that are wrong
     anywhere, for text that is a patient's mistake by design (a quiz's wrong choices)."""
     findings = [
         Finding(found.start(), f"mentions {what} ({found.group(0)!r}); modules never do")
-        for pattern, what in RED_LINES_ANYWHERE
+        for pattern, what in rules.anywhere
         for found in pattern.finditer(text)
     ]
     if advice:
         for sentence in SENTENCE.finditer(text):
-            for pattern, what in RED_LINES_AS_ADVICE:
+            for pattern, what in rules.as_advice:
                 found = pattern.search(sentence.group(0))
-                if found and (pattern is STOP_ADVICE or not _negated(sentence.group(0)[: found.start()])):
+                before = sentence.group(0)[: found.start()] if found else ""
+                if found and (pattern is rules.stop_advice or not rules.negation.search(before)):
                     phrase = found.group(0).strip(" -*0123456789.")
                     findings.append(Finding(sentence.start() + found.start(), f"{what} ({phrase!r})"))
     return sorted(findings, key=lambda finding: finding.offset)
-
-
-def _negated(before: str) -> bool:
-    return bool(NEGATION.search(before))
 
 
 def blocks(source: str, rendered: str) -> list[Finding]:

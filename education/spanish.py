@@ -12,7 +12,7 @@ import re
 from textstat.textstat import textstatistics
 
 from education import authoring
-from education.authoring import SENTENCE, Finding
+from education.authoring import Finding
 from education.rendering import ICON_IN_MARKDOWN, word_count
 
 MIN_FERNANDEZ_HUERTA = 70  # "bastante fácil" or easier
@@ -69,23 +69,12 @@ SKELETON_LINE = re.compile(r"^(!!! [a-z-]+(?: samhsa)?|#{2,3} )", re.MULTILINE)
 KEY_POINT = re.compile(r"^    - ", re.MULTILINE)
 
 
+SPANISH = authoring.RedLines(RED_LINES_ANYWHERE, RED_LINES_AS_ADVICE, STOP_ADVICE, SPANISH_NEGATION)
+
+
 def red_lines(text: str, *, advice: bool = True) -> list[Finding]:
-    """The Spanish red-line phrases in `text`; with advice=False only those wrong anywhere,
-    for a quiz's wrong choices, which are a patient's mistake by design."""
-    findings = [
-        Finding(found.start(), f"mentions {what} ({found.group(0)!r}); modules never do")
-        for pattern, what in RED_LINES_ANYWHERE
-        for found in pattern.finditer(text)
-    ]
-    if advice:
-        for sentence in SENTENCE.finditer(text):
-            for pattern, what in RED_LINES_AS_ADVICE:
-                found = pattern.search(sentence.group(0))
-                before = sentence.group(0)[: found.start()] if found else ""
-                if found and (pattern is STOP_ADVICE or not SPANISH_NEGATION.search(before)):
-                    phrase = found.group(0).strip(" -*0123456789.")
-                    findings.append(Finding(sentence.start() + found.start(), f"{what} ({phrase!r})"))
-    return sorted(findings, key=lambda finding: finding.offset)
+    """The Spanish red-line phrases in `text` (see authoring.red_lines)."""
+    return authoring.red_lines(text, advice=advice, rules=SPANISH)
 
 
 def readability(text: str, words: int) -> list[Finding]:

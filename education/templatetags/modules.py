@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from education.models import Assignment
 from education.services import Step
 from education.templatetags.links import link
+from education.wording import PerLanguage
 
 register = template.Library()
 
@@ -150,7 +151,7 @@ def ask_here(context, ask_url: str, anchor: str = "", title: str = "", back: str
 
 
 @dataclass(frozen=True)
-class Words:
+class Words(PerLanguage):
     """The fixed words of these parts in one language, translated, escaped and made into
     markup once per language and process: per card, gettext and escaping would undo what
     drawing them in Python saves. Sentences keep their %(name)s places, filled per card with
@@ -168,14 +169,6 @@ class Words:
     question_about_part: str
     question_help: str
     save_question: str
-
-    @classmethod
-    def current(cls) -> "Words":
-        language = translation.get_language()
-        words = _WORDS.get(language)
-        if words is None:
-            words = _WORDS[language] = cls.translated()
-        return words
 
     @classmethod
     def translated(cls) -> "Words":
@@ -202,6 +195,3 @@ class Words:
             ),
             save_question=escape(_("Save my question")),
         )
-
-
-_WORDS: dict[str | None, Words] = {}  # by language code

@@ -12,12 +12,13 @@ from html import escape
 
 from django import template
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from education.templatetags.links import url_with_code
+from education.wording import PerLanguage
 
 register = template.Library()
 
@@ -36,7 +37,7 @@ def patient_rows(rows):
 
 
 @dataclass(frozen=True)
-class Words:
+class Words(PerLanguage):
     """The rows' fixed words in one language, translated and escaped once per language and
     process rather than per row: gettext per cell would be 50 rows' worth of lookups a
     page. Nor are the sentences filled with % per row, which cost a tenth of the rows' time
@@ -49,14 +50,6 @@ class Words:
     updated: tuple[str, str]  # "needs to re-acknowledge (updated %(date)s)"
     passed: tuple[str, str]  # "%(score)s%% passed"
     not_passed: tuple[str, str]
-
-    @classmethod
-    def current(cls) -> "Words":
-        language = translation.get_language()
-        words = _WORDS.get(language)
-        if words is None:
-            words = _WORDS[language] = cls.translated()
-        return words
 
     @classmethod
     def translated(cls) -> "Words":
@@ -78,7 +71,6 @@ class Words:
         )
 
 
-_WORDS: dict[str | None, Words] = {}  # by language code
 _BLANK = "\x00"
 
 
