@@ -148,6 +148,13 @@ class ReadingAndRecordingInSpanishTests(EducationTestCase):
         speaks_spanish(self.pat)
         self.sign_in(self.pat)
 
+    def test_my_modules_lists_the_spanish_title_summary_and_dates(self):
+        response = self.client.get(reverse("education:my_modules"))
+        self.assertContains(response, SPANISH_SLEEP_TITLE)
+        self.assertContains(response, self.sleep.summary_in("es"))
+        self.assertNotContains(response, self.sleep.summary)
+        self.assertContains(response, f"Vence el {self.in_a_week.day} de ")
+
     def test_the_quiz_is_asked_in_spanish_and_the_attempt_says_so(self):
         response = self.client.get(self.url("quiz"))
         version = self.sleep.current_version
