@@ -212,12 +212,16 @@ class TeachBackForm(forms.Form):
     def __init__(self, *args, records: list, **kwargs):
         super().__init__(*args, **kwargs)
         self.records = records
+        # Translated once for every module's menu: each lazy label rendered in the loop was a
+        # translation lookup of its own, most of what the visit summary's menus cost.
+        outcomes = [
+            ("", _("Not recorded now")),
+            *((value, str(label)) for value, label in TeachBack.Outcome.choices),
+        ]
         for record in records:
             code, title = record.assignment.code, record.assignment.module.title
             self.fields[f"outcome_{code}"] = forms.ChoiceField(
-                label=_("Teach-back: %(title)s") % {"title": title},
-                required=False,
-                choices=[("", _("Not recorded now")), *TeachBack.Outcome.choices],
+                label=_("Teach-back: %(title)s") % {"title": title}, required=False, choices=outcomes
             )
             self.fields[f"note_{code}"] = forms.CharField(
                 label=_("Note on %(title)s") % {"title": title}, max_length=300, required=False
