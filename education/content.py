@@ -340,9 +340,9 @@ def _read_translated_quiz(
     if problems:
         raise ModuleProblem(path, problems[0], lines[0] if lines else None)
     for number, question in enumerate(quiz["questions"], 1):
-        where = Where(path, number, lines[number - 1])
-        for finding in spanish.quiz_red_lines(question["text"], question["choices"]):
-            raise where.problem(finding.message)
+        _check_red_lines(
+            Where(path, number, lines[number - 1]), question["text"], question["choices"], spanish.SPANISH
+        )
     _check_longest_share(path, [_as_question(question) for question in quiz["questions"]], lines)
     return [
         (q["text"].strip(), [(c["text"].strip(), c["explanation"].strip()) for c in q["choices"]])
@@ -550,15 +550,16 @@ def _check_choice(where: Where, letter: str, choice: dict) -> None:
         )
 
 
-def _check_red_lines(where: Where, text: str, choices: list[dict]) -> None:
+def _check_red_lines(where: Where, text: str, choices: list[dict], rules=authoring.ENGLISH) -> None:
     """The question, the right answer and every explanation speak for the portal; a wrong
-    choice is a patient's mistake by design, so only the phrases wrong anywhere count there."""
+    choice is a patient's mistake by design, so only the phrases wrong anywhere count there.
+    `rules`: the red lines of the bank's language."""
     spoken = [text] + [c["explanation"] for c in choices] + [c["text"] for c in choices if c.get("correct")]
     for part in spoken:
-        for finding in authoring.red_lines(part):
+        for finding in authoring.red_lines(part, rules=rules):
             raise where.problem(finding.message)
     for choice in choices:
-        for finding in authoring.red_lines(choice["text"], advice=False):
+        for finding in authoring.red_lines(choice["text"], advice=False, rules=rules):
             raise where.problem(finding.message)
 
 

@@ -175,17 +175,3 @@ def body_findings(english_source: str, source: str, rendered: str, text: str) ->
         *readability(text, word_count(text)),
     ]
     return sorted(findings, key=lambda finding: finding.offset)
-
-
-def quiz_red_lines(question: str, choices: list[dict]) -> list[Finding]:
-    """The question, the right answer and every explanation speak for the portal; a wrong
-    choice is a patient's mistake by design, so only the phrases wrong anywhere count there."""
-    spoken = [
-        question,
-        *(c["explanation"] for c in choices),
-        *(c["text"] for c in choices if c.get("correct")),
-    ]
-    return [
-        *(finding for part in spoken for finding in red_lines(part)),
-        *(finding for choice in choices for finding in red_lines(choice["text"], advice=False)),
-    ]

@@ -113,6 +113,15 @@ class RefusingSpanishFilesTests(LibraryCopyMixin, TestCase):
         )
         self.assert_refused("question 1: the right answer must be the same choice as in English", path)
 
+    def test_a_red_line_in_what_the_quiz_says(self):
+        path = self.edit(
+            self.SLEEP,
+            "quiz.es.toml",
+            'explanation = "Una pastilla no es el primer paso',
+            'explanation = "Puede suspender el clonazepam de golpe. Una pastilla no es el primer paso',
+        )
+        self.assert_refused("question 1 advises stopping suddenly", path)
+
     def test_a_question_missing(self):
         path = self.library / self.SLEEP / "quiz.es.toml"
         text = path.read_text()
