@@ -56,6 +56,11 @@ class UserLanguageMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated:
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
+            speak(request, user.language)
         return self.get_response(request)
+
+
+def speak(request, language: str) -> None:
+    """Answer this request in `language`: gettext, `<html lang>` and request.LANGUAGE_CODE."""
+    translation.activate(language)
+    request.LANGUAGE_CODE = language

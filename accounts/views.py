@@ -6,7 +6,6 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import mfa, services, signals
 from accounts.forms import CodeForm, LanguageForm, posted_data, posted_next
+from accounts.middleware import speak
 from accounts.models import Invitation
 
 
@@ -55,8 +55,7 @@ def accept_invitation(request, token):
     invitation = services.find_invitation(token)
     if invitation is not None:
         # The page speaks the language the clinic chose for the invitee, like the email did.
-        translation.activate(invitation.invitee.language)
-        request.LANGUAGE_CODE = invitation.invitee.language
+        speak(request, invitation.invitee.language)
     if invitation is None or invitation.status != Invitation.Status.PENDING:
         return _unusable_invitation(request, invitation)
     form = SetPasswordForm(invitation.invitee, posted_data(request))

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -23,6 +23,7 @@ from kombu import Connection
 from accounts import services as account_services
 from accounts.access import clinician_required, get_patient_for_clinician, patient_required
 from accounts.forms import InvitePatientForm, add_service_errors, posted_data
+from accounts.middleware import speak
 from accounts.models import Clinic, Membership, User
 from education import services as education_services
 from education.access import get_assignment_for_clinician
@@ -467,7 +468,7 @@ def patient_settings(request):
         reminders.set_reminder_emails(patient=patient, enabled=form.cleaned_data["reminder_emails"])
         account_services.set_language(patient, form.cleaned_data["language"] or patient.language)
         # The confirmation already speaks the language just chosen.
-        translation.activate(patient.language)
+        speak(request, patient.language)
         messages.success(request, _("Your settings are saved."))
         return redirect("portal:patient_settings")
     return render(request, "portal/patient_settings.html", {"form": form})
