@@ -130,7 +130,10 @@ def main():
     elif args.profile:
         profile = cProfile.Profile()
         profile.runcall(median_ms, *known[names[0]], 200)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(50)
+        stats = pstats.Stats(profile)
+        stats.sort_stats("cumulative").print_stats(50)
+        if os.environ.get("CALLERS"):
+            stats.print_callers(os.environ["CALLERS"])
     else:
         for name in names:
             floor, page = median_ms(*known["floor"], 100), median_ms(*known[name], 100)
