@@ -144,6 +144,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Pages, emails and modules come in this language; the clinic sets a patient's at the
     # invitation and anyone can change their own on the settings page.
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    # When the details the record system reads (FHIR Patient) last changed: set by every
+    # service that changes them, so the record system can poll for changes since a time.
+    updated_at = models.DateTimeField(auto_now=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(
         default=False, help_text="Can sign in to the admin site (content editors, support)."
@@ -170,6 +173,10 @@ class User(AbstractBaseUser, PermissionsMixin):
                 name="record_number_unique_per_clinic",
                 violation_error_message="Another patient of this clinic has that record number.",
             ),
+        ]
+        indexes = [
+            # The record system's poll for a clinic's changed patients (FHIR Patient), in order.
+            models.Index(fields=["clinic", "updated_at", "id"], name="user_clinic_updated"),
         ]
 
     def __str__(self):

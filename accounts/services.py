@@ -38,7 +38,7 @@ def set_language(user: User, language: str) -> None:
         raise ValidationError({"language": _("Choose English or Spanish.")})
     if user.language != language:
         user.language = language
-        user.save(update_fields=["language"])
+        user.save(update_fields=["language", "updated_at"])
 
 
 def hash_token(token: str) -> str:

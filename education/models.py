@@ -375,6 +375,14 @@ class Assignment(models.Model):
     # Set when a material update is approved after the patient acknowledged; cleared when they
     # acknowledge the new version (and pass its quiz, if the editor asked for that).
     reacknowledge_since = models.DateTimeField(null=True, blank=True)
+    # When the record system's clinical event assigned it (portal.interop): the event's id
+    # as the record system names it, its kind and its date, shown as "Assigned because".
+    event_id = models.CharField(max_length=64, blank=True)
+    event_kind = models.SlugField(max_length=40, blank=True)
+    event_on = models.DateField(null=True, blank=True)
+    # Every service that changes the assignment sets it: the record system polls for
+    # changes since a time (FHIR Task _lastUpdated).
+    updated_at = models.DateTimeField(default=timezone.now)
 
     objects = AssignmentQuerySet.as_manager()
 
@@ -390,6 +398,8 @@ class Assignment(models.Model):
         indexes = [
             # My modules: a patient's assignments by due date.
             models.Index(fields=["patient", "due_date"], name="assignment_patient_due"),
+            # The record system's poll for changed tasks, in the order it pages through them.
+            models.Index(fields=["updated_at", "id"], name="assignment_updated"),
         ]
 
     def __str__(self):
@@ -452,6 +462,10 @@ class QuizAttempt(models.Model):
                 fields=["assignment", "submission_key"], name="one_attempt_per_submission"
             ),
         ]
+        indexes = [
+            # The record system's poll for new quiz answers (FHIR QuestionnaireResponse).
+            models.Index(fields=["submitted_at", "id"], name="attempt_submitted"),
+        ]
 
     def __str__(self):
         return f"Quiz attempt {self.code}"
@@ -493,6 +507,10 @@ class Acknowledgment(models.Model):
         ordering = ["-acknowledged_at"]
         constraints = [
             models.UniqueConstraint(fields=["assignment", "version"], name="one_acknowledgment_per_version"),
+        ]
+        indexes = [
+            # The record system's poll for new acknowledgments (FHIR DocumentReference).
+            models.Index(fields=["acknowledged_at", "id"], name="acknowledgment_at"),
         ]
 
     def __str__(self):

@@ -12,6 +12,7 @@ from accounts.access import clinician_required
 from accounts.models import Clinic, Membership, User
 from education.compiled import AN_ID, CompiledObjects
 from education.models import ModuleVersion
+from portal.interop.models import ApiClient
 from portal.models import FollowUpVisit
 
 
@@ -71,6 +72,19 @@ def get_membership_for_clinic_admin(request, clinic_code, user_code) -> Membersh
         clinic__in=Clinic.objects.administered_by(request.user)
     )
     return get_object_or_404(memberships, clinic__code=clinic_code, user__code=user_code)
+
+
+def get_clinic_for_admin(request, clinic_code) -> Clinic:
+    """A clinic the signed-in user administers, or a 404."""
+    return get_object_or_404(Clinic.objects.administered_by(request.user), code=clinic_code)
+
+
+def get_api_client_for_admin(request, clinic_code, code) -> ApiClient:
+    """An API client of a clinic the signed-in user administers, or a 404."""
+    clients = ApiClient.objects.select_related("clinic").filter(
+        clinic__in=Clinic.objects.administered_by(request.user)
+    )
+    return get_object_or_404(clients, clinic__code=clinic_code, code=code)
 
 
 def content_editor_required(view):

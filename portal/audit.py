@@ -34,6 +34,15 @@ def questions_shown(questions) -> str:
     return f"{len(questions)} question(s) for the visit shown"
 
 
+def record_api_call(action, *, request, client, patients: list, detail: str) -> None:
+    """A call of the record system's API client: one event per patient it concerned (or one
+    for the clinic), with the client's name, in one INSERT per 500."""
+    detail = f"API client “{client.name}”: {detail}"[:200]
+    rows = [(pk, client.clinic_id) for pk in dict.fromkeys(patients)] or [(None, client.clinic_id)]
+    for start in range(0, len(rows), LISTED_PER_INSERT):
+        _insert(action, None, _ip(request), detail, rows[start : start + LISTED_PER_INSERT])
+
+
 def record_for_patients(action, *, request, patients, detail="") -> None:
     """One event per patient (`pk`, `clinic_id`), in one INSERT per 500."""
     for start in range(0, len(patients), LISTED_PER_INSERT):

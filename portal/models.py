@@ -232,6 +232,11 @@ class AuditEvent(models.Model):
         STAFF_INVITED = "staff_invited", _("Clinician invited to the staff")
         STAFF_ROLE_CHANGED = "staff_role_changed", _("Staff role changed")
         STAFF_REMOVED = "staff_removed", _("Clinician removed from the staff")
+        API_READ = "api_read", _("Read by the record system (API)")
+        API_EVENT_RECEIVED = "api_event_received", _("Clinical event received from the record system")
+        API_CLIENT_CREATED = "api_client_created", _("API client created")
+        API_CLIENT_REVOKED = "api_client_revoked", _("API client revoked")
+        EVENT_RULE_CHANGED = "event_rule_changed", _("Clinical event rule changed")
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

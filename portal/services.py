@@ -270,7 +270,7 @@ def update_patient(
         with transaction.atomic():
             User.objects.select_for_update().get(pk=patient.pk)
             link = _reverify(edited, changed_by) if "email" in changed else None
-            edited.save(update_fields=[*changed, "password"] if link else changed)
+            edited.save(update_fields=[*changed, "updated_at", *(["password"] if link else [])])
             if "full_name" in changed:
                 progress.refresh([patient.pk], only=("full_name",))
     except IntegrityError as error:
@@ -293,7 +293,9 @@ def deactivate_patient(*, patient: User, changed_by: User) -> None:
     revoked, so it cannot be used to sign in either."""
     _require_member(changed_by, patient.clinic_id)
     with transaction.atomic():
-        if not User.objects.filter(pk=patient.pk, is_active=True).update(is_active=False):
+        if not User.objects.filter(pk=patient.pk, is_active=True).update(
+            is_active=False, updated_at=timezone.now()
+        ):
             raise ValidationError(_("This patient is already inactive."))
         account_services.revoke_invitations(patient)
     patient.is_active = False
@@ -302,7 +304,9 @@ def deactivate_patient(*, patient: User, changed_by: User) -> None:
 def reactivate_patient(*, patient: User, changed_by: User) -> None:
     """The patient can sign in again with their password, or be sent a new invitation."""
     _require_member(changed_by, patient.clinic_id)
-    if not User.objects.filter(pk=patient.pk, is_active=False).update(is_active=True):
+    if not User.objects.filter(pk=patient.pk, is_active=False).update(
+        is_active=True, updated_at=timezone.now()
+    ):
         raise ValidationError(_("This patient is already active."))
     patient.is_active = True
 
@@ -335,7 +339,7 @@ def transfer_patient(*, patient: User, to_clinic: Clinic, changed_by: User) -> C
         )
     left = patient.clinic
     patient.clinic = to_clinic
-    patient.save(update_fields=["clinic"])
+    patient.save(update_fields=["clinic", "updated_at"])
     # The dashboard's row follows; the clinics' rosters follow it by trigger.
     PatientProgress.objects.filter(patient=patient).update(clinic=to_clinic)
     return left

@@ -48,6 +48,12 @@ if PRODUCTION and DEBUG:
 # Used to build absolute links in emails sent outside a request (reminders, digests).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# The record system's API (portal.interop): the calls a client may make per minute, counted
+# in the cache. Point CACHE_URL at Redis (redis://…) in production so that every server
+# process shares the count; the default cache is each process's own memory.
+API_CALLS_PER_MINUTE = env.int("API_CALLS_PER_MINUTE", default=600)
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -66,6 +72,7 @@ INSTALLED_APPS = [
     "accounts",
     "education",
     "portal",
+    "portal.interop",
 ]
 
 MIDDLEWARE = [

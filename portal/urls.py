@@ -3,7 +3,17 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from portal import views
-from portal.views import access_log, dev_emails, library, patients, questions, receipts, staff, visits
+from portal.views import (
+    access_log,
+    dev_emails,
+    integration,
+    library,
+    patients,
+    questions,
+    receipts,
+    staff,
+    visits,
+)
 
 # The clinic's pages (and the reminder settings). Records appear in URLs only by their
 # random code.
@@ -43,6 +53,21 @@ clinician_patterns = [
     path("staff/<uuid:clinic>/<uuid:code>/resend/", staff.staff_resend, name="staff_resend"),
     path("staff/<uuid:clinic>/<uuid:code>/role/", staff.staff_role, name="staff_role"),
     path("staff/<uuid:clinic>/<uuid:code>/remove/", staff.staff_remove, name="staff_remove"),
+    # The clinic admins' record-system page: API clients and clinical event rules.
+    path("integration/", integration.integration, name="integration"),
+    path(
+        "integration/<uuid:clinic>/clients/new/",
+        integration.integration_client_new,
+        name="integration_client_new",
+    ),
+    path(
+        "integration/<uuid:clinic>/clients/<uuid:code>/revoke/",
+        integration.integration_client_revoke,
+        name="integration_client_revoke",
+    ),
+    path(
+        "integration/<uuid:clinic>/rules/<slug:kind>/", integration.integration_rule, name="integration_rule"
+    ),
     path("audit/patients/<uuid:code>.csv", views.audit_patient_csv, name="audit_patient_csv"),
     path("export/assignments.csv", views.export_assignments, name="export_assignments"),
     # The content editors' review of the module library.
@@ -72,6 +97,8 @@ urlpatterns = [
     # The patient's pages.
     path("", include("education.urls")),
     path("", include((clinician_patterns, "portal"))),
+    # The record system's API: FHIR R4 reads and clinical events (portal/interop).
+    path("", include("portal.interop.urls")),
     path("admin/", admin.site.urls),
 ]
 
