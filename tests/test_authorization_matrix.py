@@ -19,11 +19,24 @@ from accounts.models import CONTENT_EDITORS_GROUP, Membership
 from education import services
 from education.models import Assignment, Module
 from portal import reminders
+from portal.interop import services as interop_services
 from tests.base import PortalTestCase
 from tests.factories import ClinicianFactory, PatientFactory, VisitFactory
 from tests.library import load_and_approve
 
-PERSONAS = ["anonymous", "patient_a", "patient_b", "clinician_a", "clinician_other", "editor", "clinic_admin"]
+# The record system's API clients (the eighth and ninth): A's clinic's token and another
+# clinic's. They have no session: on the site's pages they are visitors.
+API_CLIENTS = {"api_client_a", "api_client_b"}
+PERSONAS = [
+    "anonymous",
+    "patient_a",
+    "patient_b",
+    "clinician_a",
+    "clinician_other",
+    "editor",
+    "clinic_admin",
+    *sorted(API_CLIENTS),
+]
 STAFF = {"clinician_a", "clinician_other", "editor", "clinic_admin"}
 PATIENTS = {"patient_a", "patient_b"}
 
@@ -37,6 +50,8 @@ CLINIC_A_RECORD = "clinic_a_record"  # A's clinicians only; anonymous: login; ot
 ADMIN_PAGE = "admin_page"  # clinic admins only; anonymous: login; everyone else: 404
 CLINIC_A_ADMIN_RECORD = "clinic_a_admin_record"  # A's clinic admin only
 EDITOR_PAGE = "editor_page"  # content editors only; anonymous: login; everyone else: 404
+API_PAGE = "api_page"  # any API client (its own clinic's records); everyone else: 401
+API_A_RECORD = "api_a_record"  # A's clinic's API client only; the other's: 404; everyone else: 401
 
 
 @dataclass
@@ -117,6 +132,16 @@ RULES = {
     # Reachable here: the test settings have no mail server, so SENT_EMAILS_DIR is set as for
     # `make run`; its 404s (production, a real mail server) are in tests/portal/test_dev_emails.py.
     "portal:dev_emails": Rule(CLINICIAN_PAGE, {"GET"}),
+    # The clinic admins' record-system page.
+    "portal:integration": Rule(ADMIN_PAGE, {"GET"}),
+    "portal:integration_client_new": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="clinic"),
+    "portal:integration_client_revoke": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="api_client"),
+    "portal:integration_rule": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="rule"),
+    # The record system's API: a bearer token, never a session; the method first.
+    "interop:metadata": Rule(API_PAGE, {"GET"}, method_checked_first=True),
+    "interop:search": Rule(API_PAGE, {"GET"}, args="fhir_type", method_checked_first=True),
+    "interop:read": Rule(API_A_RECORD, {"GET"}, args="fhir_task", method_checked_first=True),
+    "interop:events": Rule(API_PAGE, {"POST"}, method_checked_first=True),
 }
 
 
@@ -138,7 +163,11 @@ def allowed(access, persona):
     """None when the persona may reach the page, else the outcome they get instead."""
     if access == PUBLIC:
         return None
-    if persona == "anonymous":
+    if access in (API_PAGE, API_A_RECORD):
+        if persona not in API_CLIENTS:
+            return 401
+        return 404 if access == API_A_RECORD and persona != "api_client_a" else None
+    if persona == "anonymous" or persona in API_CLIENTS:
         return "login"
     if access == SIGNED_IN:
         return None
@@ -160,7 +189,12 @@ def allowed(access, persona):
 # The role a page asks for comes before the method; whose record it is comes after. So a
 # wrong method gets 405 from anyone with the right role, whether or not the record is
 # theirs: the answer does not depend on the record, and tells nothing about it.
-ROLE_GATE = {OWN_RECORD: PATIENT_PAGE, CLINIC_A_RECORD: CLINICIAN_PAGE, CLINIC_A_ADMIN_RECORD: ADMIN_PAGE}
+ROLE_GATE = {
+    OWN_RECORD: PATIENT_PAGE,
+    CLINIC_A_RECORD: CLINICIAN_PAGE,
+    CLINIC_A_ADMIN_RECORD: ADMIN_PAGE,
+    API_A_RECORD: API_PAGE,
+}
 
 
 def expected(rule, persona, method):
@@ -200,6 +234,16 @@ class AuthorizationMatrixTests(PortalTestCase):
         cls.ivy = account_services.invite_patient(
             clinician=cls.alice, clinic=cls.riverside, full_name="Ivy Invited", email="ivy@example.org"
         ).invitation.invitee
+        cls.hank = ClinicianFactory(
+            email="hank@example.org", clinics=[cls.hillside], clinics__role=Membership.Role.ADMIN
+        )
+        new = interop_services.create_client(
+            clinic=cls.riverside, name="A's EHR", can_read=True, can_write=True, created_by=cls.admin
+        )
+        cls.a_api_client, cls.a_token = new.client, new.token
+        cls.b_token = interop_services.create_client(
+            clinic=cls.hillside, name="B's EHR", can_read=True, can_write=True, created_by=cls.hank
+        ).token
 
     def setUp(self):
         # Only the token's hash is stored: take a fresh link from the email it sends.
@@ -215,6 +259,8 @@ class AuthorizationMatrixTests(PortalTestCase):
             "clinician_other": self.charlie,
             "editor": self.editor,
             "clinic_admin": self.admin,
+            "api_client_a": {"HTTP_AUTHORIZATION": f"Bearer {self.a_token}"},
+            "api_client_b": {"HTTP_AUTHORIZATION": f"Bearer {self.b_token}"},
         }
 
     def url(self, name, rule):
@@ -231,6 +277,11 @@ class AuthorizationMatrixTests(PortalTestCase):
             "unsubscribe": [reminders.unsubscribe_token(self.pat)],
             "invitation": [self.invitation_token],
             "version": [Module.objects.get(slug="sleep-medicines").current_version.code],
+            "clinic": [self.riverside.code],
+            "api_client": [self.riverside.code, self.a_api_client.code],
+            "rule": [self.riverside.code, "dose-lowered"],
+            "fhir_type": ["Task"],
+            "fhir_task": ["Task", self.a_assignment.code],
         }[rule.args]
         return reverse(name, args=args)
 
@@ -238,7 +289,7 @@ class AuthorizationMatrixTests(PortalTestCase):
         location = response.get("Location", "")
         if response.status_code == 302 and location.startswith("/accounts/login/"):
             return "login"
-        if response.status_code in (404, 405):
+        if response.status_code in (401, 404, 405):
             return response.status_code
         if response.status_code in (200, 302, 400):
             return "ok"
@@ -255,12 +306,13 @@ class AuthorizationMatrixTests(PortalTestCase):
         for name, rule in sorted(RULES.items()):
             for persona, user in self.personas().items():
                 for method in ("GET", "POST"):
+                    headers = user if isinstance(user, dict) else {}
                     with transaction.atomic():
                         self.client.logout()
-                        if user:
+                        if user and not headers:
                             self.client.force_login(user)
                         url = self.url(name, rule)
-                        response = getattr(self.client, method.lower())(url)
+                        response = getattr(self.client, method.lower())(url, **headers)
                         transaction.set_rollback(True)
                     got, want = self.outcome(response), expected(rule, persona, method)
                     if rule.lands_on_login and got == "login":
