@@ -54,10 +54,18 @@ def _without_text(path: str) -> list[str]:
 
 
 def _attempts(clinic):
+    # Only what the resource shows: the version's other columns (its concepts and sections,
+    # JSON) and the patient's were most of a page's time to read (benchmarks/fhir_pull.py).
     return (
         QuizAttempt.objects.filter(assignment__patient__clinic=clinic)
         .select_related("assignment__patient", "version")
-        .defer(*_without_text("version__"))
+        .only(
+            *(field.name for field in QuizAttempt._meta.concrete_fields),
+            "assignment__code",
+            "assignment__patient__code",
+            "assignment__patient__full_name",
+            "version__code",
+        )
     )
 
 
@@ -86,8 +94,10 @@ def _questionnaire_resources(versions) -> list[tuple[dict, str]]:
 def _response_resources(attempts) -> list[tuple[dict, str]]:
     """The page's answers in one query; the banks (question and choice words) come from
     the process's cache (education.banks)."""
-    answers: dict[int, list[Answer]] = {attempt.pk: [] for attempt in attempts}
-    for answer in Answer.objects.filter(attempt__in=list(answers)).order_by("attempt", "pk"):
+    answers: dict[int, list] = {attempt.pk: [] for attempt in attempts}
+    # Rows, not model instances: building 900 Answers a page was a fifth of a pull's time.
+    rows = Answer.objects.filter(attempt__in=list(answers)).order_by("attempt", "pk")
+    for answer in rows.values_list("attempt_id", "question_id", "choice_id", "is_correct", named=True):
         answers[answer.attempt_id].append(answer)
     banks = quiz_banks({attempt.version for attempt in attempts})
     return [

@@ -264,6 +264,27 @@ def check_clinician_pages(new_page, tmp_path, stack):
     assert check(page, upkeep_pages) == {}
     assert check(phone, upkeep_pages) == {}
 
+    # Issue 18's record-system page: empty, with a new token shown once, and a rule refused.
+    def token_shown(page):
+        page.goto("/integration/")
+        # Names are unique among a clinic's active clients: one per screen size.
+        page.get_by_label("Name of the record system").fill(f"Clinic EHR {page.viewport_size['width']}")
+        page.get_by_role("button", name="Create and show its token").click()
+        page.get_by_text("It will not be shown again").wait_for()
+
+    def rule_with_errors(page):
+        page.goto("/integration/")
+        page.get_by_label("Due in (days)").first.fill("500")
+        page.get_by_role("button", name="Save this rule").first.click()
+        page.get_by_text("less than or equal to 90").first.wait_for()
+
+    Assignment.objects.filter(patient=setup.pat).update(
+        event_id="rx-1", event_kind="dose-lowered", event_on=datetime.date.today()
+    )
+    integration_pages = ["/integration/", token_shown, rule_with_errors, f"/patients/{setup.pat.code}/"]
+    assert check(page, integration_pages) == {}
+    assert check(phone, integration_pages) == {}
+
 
 def test_editor_pages_have_no_serious_accessibility_violations(new_page):
     clinic_with_a_patient()
