@@ -135,7 +135,9 @@ KINDS = {
     )
 }
 # A Provenance is read by its id (the acknowledgment's); searches include it with its DocumentReference.
-PROVENANCE = Kind("Provenance", _acknowledgments, "acknowledged_at", None, _matches(fhir.provenance))
+PROVENANCE = Kind(
+    "Provenance", _acknowledgments, "acknowledged_at", "assignment__patient__code", _matches(fhir.provenance)
+)
 COMMON_PARAMS = frozenset({"_lastUpdated", "_count", "_cursor"})
 
 

@@ -149,6 +149,9 @@ def receive_event(request):
         )
         return outcome(422, "not-found", str(error))
     except services.EventRefused as error:
+        audit.record_api_call(
+            Action.API_EVENT_RECEIVED, request=request, client=client, patients=[], detail="event refused"
+        )
         return outcome(422, "business-rule", str(error))
     event = received.event
     audit.record_api_call(

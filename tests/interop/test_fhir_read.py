@@ -11,6 +11,7 @@ from accounts.models import User
 from education import services as education_services
 from education.models import Acknowledgment, Assignment, QuizAttempt
 from portal.interop import fhir
+from portal.models import AuditEvent
 from tests.education.base import publish_edit
 from tests.factories import PatientFactory
 from tests.interop.base import ApiTestCase, validated
@@ -172,6 +173,8 @@ class AcknowledgmentTests(ApiTestCase):
         self.assertEqual(provenance["agent"][0]["who"]["reference"], f"Patient/{self.pat.code}")
         read = self.api_get(f"/fhir/R4/Provenance/{acknowledgment.code}")
         self.assertEqual(validated(read.json())["recorded"], provenance["recorded"])
+        # Reading it is a disclosure of Pat's record, like the rest.
+        self.assertEqual(AuditEvent.objects.filter(action="api_read").first().patient_id, self.pat.pk)
 
 
 class PagingTests(ApiTestCase):
