@@ -131,7 +131,7 @@ def main():
         profile = cProfile.Profile()
         profile.runcall(median_ms, *known[names[0]], 200)
         stats = pstats.Stats(profile)
-        stats.sort_stats("cumulative").print_stats(50)
+        stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(50)
         if os.environ.get("CALLERS"):
             stats.print_callers(os.environ["CALLERS"])
     else:
