@@ -286,3 +286,17 @@ class Invitation(models.Model):
 
     def get_status_display(self):
         return self.Status(self.status).label
+
+
+class SignInLink(models.Model):
+    """A one-time link that signs a patient in, emailed on request (`accounts.services.
+    send_sign_in_link`): valid SIGN_IN_LINK_MINUTES, stored as a hash, used once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Sign-in link {self.pk} for {self.user}"

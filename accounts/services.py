@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.emails import templated_email
-from accounts.models import Clinic, Invitation, Membership, User
+from accounts.models import Clinic, Invitation, Membership, SignInLink, User
 from accounts.signals import patient_added
 
 logger = logging.getLogger(__name__)
@@ -293,3 +293,64 @@ def _send_invitation_email(invitation: Invitation, token: str, clinic: Clinic) -
         logger.exception("Invitation email %s could not be sent", invitation.code)
         return False
     return True
+
+
+# Sign-in links ---------------------------------------------------------------------------------
+
+
+def send_sign_in_link(email: str) -> bool:
+    """Email a one-time sign-in link to the active patient with this address, whose
+    account is set up; nothing for anyone else (staff, unknown, inactive, invited). Whether
+    one was sent is for the audit trail only: the page says the same either way."""
+    patient = (
+        User.objects.patients()
+        .select_related("clinic")
+        .filter(email=User.objects.normalize_email(email).lower(), is_active=True)
+        .first()
+    )
+    if patient is None or not patient.has_usable_password():
+        return False
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    SignInLink.objects.create(
+        user=patient,
+        token_hash=hash_token(token),
+        created_at=now,
+        expires_at=now + timedelta(minutes=settings.SIGN_IN_LINK_MINUTES),
+    )
+    context = {
+        "clinic_name": patient.clinic.name,
+        "link": settings.SITE_URL + reverse("sign_in_link_use", args=[token]),
+        "minutes": settings.SIGN_IN_LINK_MINUTES,
+    }
+    try:
+        templated_email("sign_in_link", context, patient).send()
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Sign-in link email for account %s could not be sent", patient.code)
+        return False
+    return True
+
+
+def find_sign_in_link(token: str) -> SignInLink | None:
+    """The link a token belongs to, if it can still be used."""
+    return (
+        SignInLink.objects.select_related("user")
+        .filter(
+            token_hash=hash_token(token),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            user__is_active=True,
+            user__role=User.Role.PATIENT,
+        )
+        .first()
+    )
+
+
+def use_sign_in_link(link: SignInLink) -> User:
+    """Use the link up; the conditional update claims it, so two tabs cannot both."""
+    claimed = SignInLink.objects.filter(
+        pk=link.pk, used_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True
+    ).update(used_at=timezone.now())
+    if claimed != 1:
+        raise ValidationError(_("This sign-in link has already been used or has expired. Ask for a new one."))
+    return link.user

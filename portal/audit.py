@@ -150,10 +150,12 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
 
 
 def reset_requests_exceed_limits(*, account, ip_address) -> bool:
-    """Too many password-reset requests in the last hour for this account or from this
-    address. Counted on the audit trail, so every web worker sees the same count."""
+    """Too many password-reset or sign-in-link requests in the last hour for this account
+    or from this address (one budget: both send a way in by email). Counted on the audit
+    trail, so every web worker sees the same count."""
     recent = AuditEvent.objects.filter(
-        action=Action.PASSWORD_RESET_REQUESTED, at__gte=timezone.now() - datetime.timedelta(hours=1)
+        action__in=[Action.PASSWORD_RESET_REQUESTED, Action.SIGN_IN_LINK_REQUESTED],
+        at__gte=timezone.now() - datetime.timedelta(hours=1),
     )
     if (
         account is not None

@@ -237,6 +237,8 @@ class AuditEvent(models.Model):
         API_CLIENT_CREATED = "api_client_created", _("API client created")
         API_CLIENT_REVOKED = "api_client_revoked", _("API client revoked")
         EVENT_RULE_CHANGED = "event_rule_changed", _("Clinical event rule changed")
+        SIGN_IN_LINK_REQUESTED = "sign_in_link_requested", _("Sign-in link requested")
+        SIGN_IN_LINK_THROTTLED = "sign_in_link_throttled", _("Sign-in link refused: too many requests")
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

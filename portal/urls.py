@@ -11,6 +11,7 @@ from portal.views import (
     patients,
     questions,
     receipts,
+    sign_in_links,
     staff,
     visits,
 )
@@ -92,6 +93,9 @@ urlpatterns = [
     # password change announces itself for the audit trail.
     path("accounts/password_change/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password_reset/", views.ThrottledPasswordResetView.as_view(), name="password_reset"),
+    # A patient's one-time sign-in link by email (no password).
+    path("accounts/sign-in-link/", sign_in_links.sign_in_link, name="sign_in_link"),
+    path("accounts/sign-in-link/<str:token>/", sign_in_links.sign_in_link_use, name="sign_in_link_use"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/", include("accounts.urls")),
     # The patient's pages.

@@ -74,6 +74,9 @@ RULES = {
     "password_reset_done": Rule(PUBLIC, {"GET"}),
     "password_reset_confirm": Rule(PUBLIC, {"GET", "POST"}, args="reset"),
     "password_reset_complete": Rule(PUBLIC, {"GET"}),
+    # A patient's emailed sign-in link: asking is public, and so is the link (its token is the key).
+    "sign_in_link": Rule(PUBLIC, {"GET", "POST"}),
+    "sign_in_link_use": Rule(PUBLIC, {"GET", "POST"}, args="sign_in_link"),
     "accounts:accept_invitation": Rule(PUBLIC, {"GET", "POST"}, args="invitation"),
     "accounts:mfa_setup": Rule(SIGNED_IN, {"GET", "POST"}),
     "accounts:mfa_verify": Rule(SIGNED_IN, {"GET", "POST"}),
@@ -249,6 +252,8 @@ class AuthorizationMatrixTests(PortalTestCase):
         # Only the token's hash is stored: take a fresh link from the email it sends.
         account_services.resend_invitation(patient=self.ivy, sent_by=self.alice)
         self.invitation_token = mail.outbox[-1].body.split("/accounts/invitation/", 1)[1].split("/", 1)[0]
+        account_services.send_sign_in_link(self.pat.email)
+        self.sign_in_token = mail.outbox[-1].body.split("/accounts/sign-in-link/", 1)[1].split("/", 1)[0]
 
     def personas(self):
         return {
@@ -276,6 +281,7 @@ class AuthorizationMatrixTests(PortalTestCase):
             "reset": ["MQ", "set-password"],
             "unsubscribe": [reminders.unsubscribe_token(self.pat)],
             "invitation": [self.invitation_token],
+            "sign_in_link": [self.sign_in_token],
             "version": [Module.objects.get(slug="sleep-medicines").current_version.code],
             "clinic": [self.riverside.code],
             "api_client": [self.riverside.code, self.a_api_client.code],
