@@ -339,3 +339,33 @@ class ExportTests(VisitSummaryTestCase):
             response["Content-Disposition"], r'attachment; filename="assignments-\d{4}-\d{2}-\d{2}.csv"'
         )
         self.assertEqual(timezone.localdate().isoformat() in response["Content-Disposition"], True)
+
+
+class SpanishAttemptSummaryTests(EducationTestCase):
+    def test_a_spanish_patients_missed_question_shows_as_asked_with_the_english_beside_it(self):
+        self.pat.language = "es"
+        self.pat.save(update_fields=["language", "updated_at"])
+        self.sign_in(self.pat)
+        self.client.post(self.url("quiz"), self.answers(right=4, positions=ONE_PER_CONCEPT))
+        self.sign_in(self.alice)
+        visit = VisitFactory(patient=self.pat, clinician=self.alice, in_days=3, assignments=[self.assignment])
+        response = self.client.get(reverse("portal:visit_summary", args=[visit.code]))
+        missed = self.sleep.current_version.questions.get(position=9)
+        chosen = missed.choices.filter(is_correct=False).order_by("position").first()
+        self.assertContains(
+            response,
+            f'Asked in Spanish: “<span lang="es">{escape(missed.text_in("es"))}</span>” Chose ',
+        )
+        self.assertContains(response, f"In English: “{escape(missed.text)}” Chose: “{escape(chosen.text)}”")
+        self.assertContains(response, "Shown (4)")
+        self.assertContains(response, "Passed on attempt 1 of 1.")  # 4 of 5 meets the pass mark of 80
+        self.assertContains(response, "Not asked yet:")
+
+    def test_before_a_pass_it_counts_the_attempts(self):
+        self.sign_in(self.pat)
+        self.client.post(self.url("quiz"), self.answers(right=1, positions=ONE_PER_CONCEPT))
+        self.client.post(self.url("quiz"), self.answers(right=2, positions=ONE_PER_CONCEPT))
+        self.sign_in(self.alice)
+        response = self.client.get(reverse("portal:patient_detail", args=[self.pat.code]))
+        self.assertContains(response, "Not passed yet after 2 attempts.")
+        self.assertContains(response, "Asked: “")
