@@ -144,6 +144,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Pages, emails and modules come in this language; the clinic sets a patient's at the
     # invitation and anyone can change their own on the settings page.
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
+    # Reminders by text message instead of email, with the patient's recorded consent
+    # (portal.SmsConsent): the mobile number in E.164, and the channel chosen.
+    phone = models.CharField(max_length=20, blank=True)
+    reminder_channel = models.CharField(
+        max_length=8, choices=[("email", "email"), ("sms", "text message")], default="email"
+    )
     # When the details the record system reads (FHIR Patient) last changed: set by every
     # service that changes them, so the record system can poll for changes since a time.
     updated_at = models.DateTimeField(auto_now=True)

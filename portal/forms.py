@@ -293,15 +293,29 @@ class SearchForm(forms.Form):
 
 class PatientSettingsForm(LanguageForm):
     reminder_emails = forms.BooleanField(
-        label=gettext_lazy("Email me when a module is due soon or overdue"),
+        label=gettext_lazy("Remind me when a module is due soon or overdue"),
         required=False,
-        help_text=gettext_lazy("The emails only say that something is waiting, never what it is about."),
+        help_text=gettext_lazy("Reminders only say that something is waiting, never what it is about."),
     )
+    reminder_channel = forms.ChoiceField(
+        label=gettext_lazy("Send reminders"),
+        choices=[("email", gettext_lazy("By email")), ("sms", gettext_lazy("By text message"))],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    phone = forms.CharField(
+        label=gettext_lazy("Mobile number"),
+        max_length=30,
+        required=False,
+        help_text=gettext_lazy("For text messages only. Add the country code if it is not a US number."),
+    )
+    sms_consent = forms.BooleanField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, consent_wording="", **kwargs):
         super().__init__(*args, **kwargs)
-        # Left out (an older page, a script), the language stays as it is.
+        # Left out (an older page, a script), the language and the channel stay as they are.
         self.fields["language"].required = False
+        self.fields["sms_consent"].label = consent_wording
 
 
 class AuditFilterForm(forms.Form):

@@ -303,3 +303,26 @@ class TeachBack(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} ({self.recorded_at:%Y-%m-%d})"
+
+
+class SmsConsent(models.Model):
+    """A patient's choice about text-message reminders, as they made it: the number, the
+    words they were shown, when, and how (the settings page, or a STOP reply). Append-only:
+    the newest row is the current choice, and User.reminder_channel follows it."""
+
+    class Source(models.TextChoices):
+        SETTINGS = "settings", _("Settings page")
+        STOP_REPLY = "stop_reply", _("STOP reply to a text message")
+
+    patient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    given = models.BooleanField(help_text="True: agreed to texts; False: stopped them.")
+    phone = models.CharField(max_length=20)
+    wording = models.TextField(blank=True, help_text="The consent statement shown, as shown.")
+    source = models.CharField(max_length=12, choices=Source.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{'Agreed to' if self.given else 'Stopped'} texts at {self.at:%Y-%m-%d %H:%M}"

@@ -33,6 +33,7 @@ from django.utils import timezone
 from accounts.emails import templated_email
 from accounts.models import Clinic, User
 from education.models import Assignment
+from portal import sms
 from portal.models import FollowUpVisit, Reminder
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,8 @@ class DeliveryReport:
     skipped: int = 0
     failed: int = 0
     emails: int = 0
+    texts: int = 0
+    deferred: int = 0  # text messages held back by the quiet hours, for the next sweep
     counts: Counter = field(default_factory=Counter)
 
 
@@ -274,6 +277,9 @@ def _deliver_to_one(reminders, waiting, mail, report, sent) -> None:
         Reminder.objects.filter(pk__in=[r.pk for r in due]).update(skipped_at=timezone.now(), claim=None)
         report.skipped += len(due)
         return
+    if recipient.is_patient and recipient.reminder_channel == "sms" and recipient.phone:
+        _text_one(recipient, due, report, sent)
+        return
     if not (recipient.email and recipient.is_active):
         _fail(due, "no usable address", report)
         return
@@ -294,6 +300,31 @@ def _deliver_to_one(reminders, waiting, mail, report, sent) -> None:
     sent.add([r.pk for r in due])
     report.sent += len(due)
     report.emails += 1
+    report.counts.update(r.kind for r in due)
+
+
+def _text_one(recipient, due, report, sent) -> None:
+    """The same reminder as the email, by text message: one per patient per sweep, under
+    the same claim, marks and retries; in the quiet hours the rows wait for the next sweep."""
+    if not recipient.is_active:
+        _fail(due, "no usable address", report)
+        return
+    if sms.in_quiet_hours(recipient):
+        Reminder.objects.filter(pk__in=[r.pk for r in due]).update(
+            claim=None, claimed_at=None, attempts=F("attempts") - 1
+        )
+        report.deferred += len(due)
+        return
+    try:
+        sms.backend().send(recipient.phone, sms.reminder_text(recipient))
+    except sms.TransientSmsError as error:
+        raise TransientDeliveryError(str(error)) from error
+    except sms.PermanentSmsError as error:
+        _fail(due, str(error)[:200], report)
+        return
+    sent.add([r.pk for r in due])
+    report.sent += len(due)
+    report.texts += 1
     report.counts.update(r.kind for r in due)
 
 

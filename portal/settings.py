@@ -183,6 +183,16 @@ PASSWORD_RESETS_PER_ADDRESS_HOUR = env.int("PASSWORD_RESETS_PER_ADDRESS_HOUR", d
 # password resets against the two limits above.
 SIGN_IN_LINK_MINUTES = env.int("SIGN_IN_LINK_MINUTES", default=15)
 
+# Text-message reminders (portal/sms.py). The console backend prints them (development);
+# portal.sms.HttpBackend posts them to a provider. Numbers typed without a country code are
+# read as PHONE_DEFAULT_REGION's. No text is sent in the quiet hours, in the clinic's zone.
+SMS_BACKEND = env.str("SMS_BACKEND", default="portal.sms.ConsoleBackend")
+SMS_PROVIDER_URL = env.str("SMS_PROVIDER_URL", default="")
+SMS_PROVIDER_TOKEN = env.str("SMS_PROVIDER_TOKEN", default="")
+SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="")
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
+SMS_QUIET_HOURS = env.list("SMS_QUIET_HOURS", cast=int, default=[21, 8])
+
 LANGUAGE_CODE = "en"
 # Each language named in itself, as a language menu shows it to someone who reads only that one.
 LANGUAGES = [("en", "English"), ("es", "Español")]

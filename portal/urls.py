@@ -13,6 +13,7 @@ from portal.views import (
     receipts,
     sign_in_links,
     staff,
+    texts,
     visits,
 )
 
@@ -82,6 +83,8 @@ clinician_patterns = [
     path("settings/", views.patient_settings, name="patient_settings"),
     path("settings/who-viewed-my-record/", access_log.access_log, name="access_log"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # The SMS provider's webhook for replies (STOP), signed by the provider.
+    path("sms/inbound/", texts.sms_inbound, name="sms_inbound"),
     # Development only (404 with a real mail server or in production): the emails sent.
     path("dev/emails/", dev_emails.dev_emails, name="dev_emails"),
 ]

@@ -50,6 +50,7 @@ CLINIC_A_RECORD = "clinic_a_record"  # A's clinicians only; anonymous: login; ot
 ADMIN_PAGE = "admin_page"  # clinic admins only; anonymous: login; everyone else: 404
 CLINIC_A_ADMIN_RECORD = "clinic_a_admin_record"  # A's clinic admin only
 EDITOR_PAGE = "editor_page"  # content editors only; anonymous: login; everyone else: 404
+SIGNED_WEBHOOK = "signed_webhook"  # everyone: 403 (no provider's signature)
 API_PAGE = "api_page"  # any API client (its own clinic's records); everyone else: 401
 API_A_RECORD = "api_a_record"  # A's clinic's API client only; the other's: 404; everyone else: 401
 
@@ -126,6 +127,8 @@ RULES = {
     "portal:staff_role": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="membership"),
     "portal:staff_remove": Rule(CLINIC_A_ADMIN_RECORD, {"POST"}, args="membership"),
     "portal:unsubscribe": Rule(PUBLIC, {"GET", "POST"}, args="unsubscribe"),
+    # The SMS provider's webhook: no one's session opens it, only the provider's signature.
+    "portal:sms_inbound": Rule(SIGNED_WEBHOOK, {"POST"}, method_checked_first=True),
     "portal:library_review": Rule(EDITOR_PAGE, {"GET"}),
     "portal:library_load": Rule(EDITOR_PAGE, {"POST"}),
     "portal:library_version": Rule(EDITOR_PAGE, {"GET"}, args="version"),
@@ -166,6 +169,8 @@ def allowed(access, persona):
     """None when the persona may reach the page, else the outcome they get instead."""
     if access == PUBLIC:
         return None
+    if access == SIGNED_WEBHOOK:
+        return 403
     if access in (API_PAGE, API_A_RECORD):
         if persona not in API_CLIENTS:
             return 401
@@ -295,7 +300,7 @@ class AuthorizationMatrixTests(PortalTestCase):
         location = response.get("Location", "")
         if response.status_code == 302 and location.startswith("/accounts/login/"):
             return "login"
-        if response.status_code in (401, 404, 405):
+        if response.status_code in (401, 403, 404, 405):
             return response.status_code
         if response.status_code in (200, 302, 400):
             return "ok"

@@ -29,7 +29,7 @@ from education import services as education_services
 from education.access import get_assignment_for_clinician
 from education.models import VisitQuestion
 from education.selectors import patient_records
-from portal import audit, reminders, selectors, services
+from portal import audit, reminders, selectors, services, sms
 from portal.access import (
     clinic_admin_required,
     get_patient_for_clinic_admin,
@@ -462,16 +462,41 @@ def patient_settings(request):
     patient = request.user
     form = PatientSettingsForm(
         posted_data(request),
-        initial={"reminder_emails": patient.reminder_emails, "language": patient.language},
+        initial={
+            "reminder_emails": patient.reminder_emails,
+            "language": patient.language,
+            "reminder_channel": patient.reminder_channel,
+            "phone": patient.phone,
+            "sms_consent": patient.reminder_channel == "sms",
+        },
+        consent_wording=sms.consent_wording(patient),
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _channel_chosen(form, patient):
         reminders.set_reminder_emails(patient=patient, enabled=form.cleaned_data["reminder_emails"])
         account_services.set_language(patient, form.cleaned_data["language"] or patient.language)
         # The confirmation already speaks the language just chosen.
         speak(request, patient.language)
         messages.success(request, _("Your settings are saved."))
         return redirect("portal:patient_settings")
-    return render(request, "portal/patient_settings.html", {"form": form})
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/patient_settings.html", {"form": form}, status=status)
+
+
+def _channel_chosen(form, patient) -> bool:
+    """Email or texts as the form says (an older form without the choice changes nothing);
+    a bad number or a missing consent is shown on the form, and nothing is saved."""
+    data = form.cleaned_data
+    try:
+        sms.choose_channel(
+            patient=patient,
+            channel=data["reminder_channel"] or patient.reminder_channel,
+            phone=data["phone"] or patient.phone,
+            agreed=data["sms_consent"],
+        )
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    return True
 
 
 @never_cache
