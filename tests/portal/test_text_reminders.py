@@ -99,7 +99,7 @@ class TextDeliveryTests(ReminderTestCase):
         self.assertIn("http://", body)
         for word in ("Sleep", "sleep", "clonazepam", "Pat", "due", "overdue"):
             self.assertNotIn(word, body)
-        self.assertEqual([m.to for m in mail.outbox], [["kim@example.org"], ["lee@example.org"]])
+        self.assertEqual(sorted(m.to[0] for m in mail.outbox), ["kim@example.org", "lee@example.org"])
 
     @override_settings(SMS_QUIET_HOURS=[0, 24])
     def test_in_the_quiet_hours_texts_wait_for_the_next_sweep(self):
