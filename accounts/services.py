@@ -305,7 +305,7 @@ def send_sign_in_link(email: str) -> bool:
     patient = (
         User.objects.patients()
         .select_related("clinic")
-        .filter(email=User.objects.normalize_email(email).lower(), is_active=True)
+        .filter(email=User.objects.normalize_email(email), is_active=True)
         .first()
     )
     if patient is None or not patient.has_usable_password():

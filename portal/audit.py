@@ -37,17 +37,18 @@ def questions_shown(questions) -> str:
 def record_api_call(action, *, request, client, patients: list, detail: str) -> None:
     """A call of the record system's API client: one event per patient it concerned (or one
     for the clinic), with the client's name, in one INSERT per 500."""
-    detail = f"API client “{client.name}”: {detail}"[:200]
     rows = [(pk, client.clinic_id) for pk in dict.fromkeys(patients)] or [(None, client.clinic_id)]
-    for start in range(0, len(rows), LISTED_PER_INSERT):
-        _insert(action, None, _ip(request), detail, rows[start : start + LISTED_PER_INSERT])
+    _insert_in_batches(action, None, request, f"API client “{client.name}”: {detail}"[:200], rows)
 
 
 def record_for_patients(action, *, request, patients, detail="") -> None:
     """One event per patient (`pk`, `clinic_id`), in one INSERT per 500."""
-    for start in range(0, len(patients), LISTED_PER_INSERT):
-        batch = patients[start : start + LISTED_PER_INSERT]
-        _insert(action, request.user, _ip(request), detail, [(p.pk, p.clinic_id) for p in batch])
+    _insert_in_batches(action, request.user, request, detail, [(p.pk, p.clinic_id) for p in patients])
+
+
+def _insert_in_batches(action, actor, request, detail, patients_and_clinics) -> None:
+    for start in range(0, len(patients_and_clinics), LISTED_PER_INSERT):
+        _insert(action, actor, _ip(request), detail, patients_and_clinics[start : start + LISTED_PER_INSERT])
 
 
 def _insert(action, actor, ip_address, detail, patients_and_clinics) -> None:
@@ -147,6 +148,16 @@ def _locked_out(sender, request, username, ip_address, **kwargs):
     record(
         Action.LOCKED_OUT, request=request, actor=account, clinic_id=account.clinic_id if account else None
     )
+
+
+def emailed_link_allowed(request, account, *, requested, refused) -> bool:
+    """Whether a password reset or sign-in link may be emailed to `account` (None: no such
+    account) from this address; on the trail as `requested` or, over the limits, `refused`."""
+    if reset_requests_exceed_limits(account=account, ip_address=_ip(request)):
+        record(refused, request=request, actor=account)
+        return False
+    record(requested, request=request, actor=account)
+    return True
 
 
 def reset_requests_exceed_limits(*, account, ip_address) -> bool:

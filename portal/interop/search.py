@@ -36,6 +36,7 @@ class Kind:
     patient: str | None
     resources: Callable[[list], list[tuple[dict, str]]]
     params: frozenset[str] = frozenset()
+    patient_pk: Callable = lambda row: row.assignment.patient_id  # for the audit trail
 
 
 def _patients(clinic):
@@ -115,8 +116,23 @@ def _document_resources(acknowledgments) -> list[tuple[dict, str]]:
 KINDS = {
     kind.name: kind
     for kind in (
-        Kind("Patient", _patients, "updated_at", "code", _matches(fhir.patient), frozenset({"identifier"})),
-        Kind("Task", _tasks, "updated_at", "patient__code", _matches(fhir.task)),
+        Kind(
+            "Patient",
+            _patients,
+            "updated_at",
+            "code",
+            _matches(fhir.patient),
+            frozenset({"identifier"}),
+            patient_pk=lambda row: row.pk,
+        ),
+        Kind(
+            "Task",
+            _tasks,
+            "updated_at",
+            "patient__code",
+            _matches(fhir.task),
+            patient_pk=lambda row: row.patient_id,
+        ),
         Kind("Questionnaire", _questionnaires, "published_at", None, _questionnaire_resources),
         Kind(
             "QuestionnaireResponse",

@@ -2,7 +2,6 @@
 and clinical events turned into assignments by the clinic's rules."""
 
 import datetime
-import hashlib
 import secrets
 from dataclasses import dataclass
 
@@ -13,7 +12,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Clinic, Membership, User
+from accounts.models import Clinic, User
+from accounts.services import hash_token
 from education import services as education_services
 from education.models import Module
 from portal.interop.models import ApiClient, ClinicalEvent, EventKind, EventRule
@@ -22,10 +22,6 @@ TOKEN_PREFIX = "cep_"  # noqa: S105  (marks a portal token, not a secret)
 
 
 # API clients ---------------------------------------------------------------------------------
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -72,7 +68,7 @@ def revoke_client(*, client: ApiClient, revoked_by: User) -> None:
 
 
 def _require_admin(user: User, clinic: Clinic) -> None:
-    if not Membership.objects.filter(user=user, clinic=clinic, role=Membership.Role.ADMIN).exists():
+    if not user.is_clinic_admin(clinic):
         raise ValidationError(_("Only a clinic admin of this clinic can manage its API clients."))
 
 
@@ -142,12 +138,12 @@ def set_rule(*, clinic: Clinic, kind: str, modules: list[Module], due_in_days: i
         rule.modules.set(modules)
 
 
-def assignable_modules(slugs: tuple[str, ...]) -> list[Module]:
-    """The published modules a rule names, in library order ("*": all of them)."""
-    modules = Module.objects.filter(current_version__isnull=False).order_by("title")
-    if slugs != ALL_MODULES:
-        modules = modules.filter(slug__in=slugs)
-    return list(modules)
+def assignable_modules(slugs: tuple[str, ...], published: list[Module] | None = None) -> list[Module]:
+    """The published modules a rule names, in library order ("*": all of them); from
+    `published` when the caller has read them already."""
+    if published is None:
+        published = list(Module.objects.filter(current_version__isnull=False).order_by("title"))
+    return [module for module in published if slugs == ALL_MODULES or module.slug in slugs]
 
 
 # Clinical events -----------------------------------------------------------------------------

@@ -110,17 +110,10 @@ def read_resource(request, resource_type, code):
 
 
 def _audit_read(request, kind, rows, detail) -> None:
-    patients = [_patient_pk(kind, row) for row in rows] if kind.patient else []
+    patients = [kind.patient_pk(row) for row in rows] if kind.patient else []
     audit.record_api_call(
         Action.API_READ, request=request, client=request.api_client, patients=patients, detail=detail
     )
-
-
-def _patient_pk(kind, row) -> int:
-    if kind.name == "Patient":
-        return row.pk
-    assignment = row if kind.name == "Task" else row.assignment
-    return assignment.patient_id
 
 
 @require_POST

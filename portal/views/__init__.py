@@ -558,9 +558,10 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         account = User.objects.filter(email=User.objects.normalize_email(form.cleaned_data["email"])).first()
-        address = self.request.META.get("REMOTE_ADDR")
-        if audit.reset_requests_exceed_limits(account=account, ip_address=address):
-            audit.record(Action.PASSWORD_RESET_THROTTLED, request=self.request, actor=account)
-            return redirect(self.get_success_url())
-        audit.record(Action.PASSWORD_RESET_REQUESTED, request=self.request, actor=account)
-        return super().form_valid(form)
+        allowed = audit.emailed_link_allowed(
+            self.request,
+            account,
+            requested=Action.PASSWORD_RESET_REQUESTED,
+            refused=Action.PASSWORD_RESET_THROTTLED,
+        )
+        return super().form_valid(form) if allowed else redirect(self.get_success_url())

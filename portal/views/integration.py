@@ -33,6 +33,7 @@ def _integration_page(request, *, new_token=None, client_form=None, rule_form=No
     or (clinic, kind, form))."""
     clinics = list(Clinic.objects.administered_by(request.user).order_by("name"))
     clients = ApiClient.objects.filter(clinic__in=clinics).select_related("created_by", "revoked_by")
+    published = services.assignable_modules(services.ALL_MODULES)
     sections = []
     for clinic in clinics:
         rules = services.rules_of(clinic)
@@ -43,18 +44,18 @@ def _integration_page(request, *, new_token=None, client_form=None, rule_form=No
                 "client_form": client_form[1]
                 if client_form and client_form[0] == clinic
                 else ApiClientForm(),
-                "rules": [_rule_row(clinic, rules[kind], rule_form) for kind in EventKind.values],
+                "rules": [_rule_row(clinic, rules[kind], rule_form, published) for kind in EventKind.values],
             }
         )
     context = {"sections": sections, "new_token": new_token, "kinds": EventKind}
     return render(request, "portal/integration.html", context, status=status)
 
 
-def _rule_row(clinic, rule, failed) -> dict:
+def _rule_row(clinic, rule, failed, published) -> dict:
     if failed and failed[0] == clinic and failed[1] == rule.kind:
         form = failed[2]
     else:
-        modules = services.assignable_modules(rule.slugs)
+        modules = services.assignable_modules(rule.slugs, published)
         form = EventRuleForm(initial={"modules": modules, "due_in_days": rule.due_in_days}, prefix=rule.kind)
     return {
         "kind": rule.kind,

@@ -32,12 +32,11 @@ def sign_in_link(request):
     form = SignInLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
-        account = User.objects.filter(email=User.objects.normalize_email(email).lower()).first()
-        address = request.META.get("REMOTE_ADDR")
-        if audit.reset_requests_exceed_limits(account=account, ip_address=address):
-            audit.record(Action.SIGN_IN_LINK_THROTTLED, request=request, actor=account)
-        else:
-            audit.record(Action.SIGN_IN_LINK_REQUESTED, request=request, actor=account)
+        account = User.objects.filter(email=User.objects.normalize_email(email)).first()
+        allowed = audit.emailed_link_allowed(
+            request, account, requested=Action.SIGN_IN_LINK_REQUESTED, refused=Action.SIGN_IN_LINK_THROTTLED
+        )
+        if allowed:
             account_services.send_sign_in_link(email)
         return render(
             request, "registration/sign_in_link_sent.html", {"minutes": settings.SIGN_IN_LINK_MINUTES}
