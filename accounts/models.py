@@ -115,11 +115,13 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
 
 class User(AbstractBaseUser, PermissionsMixin):
     """Anyone who signs in. Patients belong to one clinic; clinicians join clinics
-    through memberships. Content editors are clinicians in the content editors group."""
+    through memberships. Content editors are clinicians in the content editors group.
+    Caregivers belong to no clinic: they see what patients share with them (portal.caregivers)."""
 
     class Role(models.TextChoices):
         PATIENT = "patient", _("Patient")
         CLINICIAN = "clinician", _("Clinician")
+        CAREGIVER = "caregiver", _("Caregiver")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # In unsubscribe links instead of `code`, which clinicians' URLs use: a link in an inbox
@@ -169,7 +171,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name", "email"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(role="patient", clinic__isnull=False) | Q(role="clinician", clinic__isnull=True),
+                condition=Q(role="patient", clinic__isnull=False)
+                | Q(role__in=["clinician", "caregiver"], clinic__isnull=True),
                 name="patient_has_one_clinic_clinician_none",
                 violation_error_message="A patient must belong to exactly one clinic.",
             ),
@@ -206,6 +209,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_clinician(self):
         return self.role == self.Role.CLINICIAN
+
+    @property
+    def is_caregiver(self):
+        return self.role == self.Role.CAREGIVER
 
     @property
     def is_content_editor(self):

@@ -158,6 +158,32 @@ def accept_invitation(*, invitation: Invitation, password: str) -> User:
     return invitee
 
 
+# Caregivers' accounts ------------------------------------------------------------------------
+
+
+def invite_caregiver_account(
+    *, full_name: str, email: str, language: str, sent_by: User, clinic: Clinic, then
+) -> SentInvitation:
+    """Create a caregiver's account (no clinic, no usable password), run `then(account)` in
+    the same transaction, and email the one-time link in the name of `clinic`. The caller
+    (portal.caregivers.services) has checked the address is free."""
+    caregiver = User(
+        role=User.Role.CAREGIVER, full_name=" ".join(full_name.split()), email=email, language=language
+    )
+    return _add_and_invite(
+        caregiver,
+        sent_by=sent_by,
+        clinic=clinic,
+        then=then,
+        raced=_("This person was invited a moment ago. Refresh the page."),
+    )
+
+
+def reinvite_caregiver(*, caregiver: User, sent_by: User, clinic: Clinic) -> SentInvitation:
+    """A new link for a caregiver who has not set their password yet."""
+    return _resend(caregiver, sent_by, clinic, _("This person has already set up their account."))
+
+
 # A clinic's staff --------------------------------------------------------------------------
 
 # Lazy: read at import, shown in the language of the page that refuses the address.

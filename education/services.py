@@ -474,7 +474,7 @@ def submit_quiz(
         return draw.attempt
     _require_active(assignment)
     _require_current(assignment, draw.version_id)
-    chosen = _checked_choices(questions or drawn_questions(draw, assignment.module.current_version), answers)
+    chosen = checked_choices(questions or drawn_questions(draw, assignment.module.current_version), answers)
     correct = sum(1 for choice in chosen if choice.is_correct)
     score = round(100 * correct / len(chosen))
     passed = score >= assignment.module.current_version.pass_mark
@@ -507,7 +507,7 @@ def submit_quiz(
 UNKNOWN_DRAW = gettext_lazy("This quiz page is no longer valid. Here is a new set of questions.")
 
 
-def _checked_choices(questions: list[Question], answers: dict[int, int]) -> list[Choice]:
+def checked_choices(questions: list[Question], answers: dict[int, int]) -> list[Choice]:
     """One choice per drawn question, each one of the choices shown for that question."""
     if set(answers) != {question.pk for question in questions}:
         raise ValidationError(_("Please answer every question."))

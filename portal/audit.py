@@ -120,6 +120,11 @@ def _invitation_accepted(sender, request, user, **kwargs):
     if user.is_patient:
         record(Action.INVITATION_ACCEPTED, request=request, actor=user, patient=user)
         return
+    if user.is_caregiver:
+        # On the trail of each patient who shares their modules with them.
+        for access in user.cared_for.live().select_related("patient"):
+            record(Action.INVITATION_ACCEPTED, request=request, actor=user, patient=access.patient)
+        return
     # A clinician joining: each clinic whose staff they joined sees it.
     for clinic_id in user.memberships.values_list("clinic_id", flat=True):
         record(Action.INVITATION_ACCEPTED, request=request, actor=user, clinic_id=clinic_id)

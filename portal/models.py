@@ -239,6 +239,9 @@ class AuditEvent(models.Model):
         EVENT_RULE_CHANGED = "event_rule_changed", _("Clinical event rule changed")
         SIGN_IN_LINK_REQUESTED = "sign_in_link_requested", _("Sign-in link requested")
         SIGN_IN_LINK_THROTTLED = "sign_in_link_throttled", _("Sign-in link refused: too many requests")
+        CAREGIVER_INVITED = "caregiver_invited", _("Caregiver given access to the modules")
+        CAREGIVER_REVOKED = "caregiver_revoked", _("Caregiver's access ended")
+        CAREGIVER_VIEWED = "caregiver_viewed", _("Modules opened by a caregiver")
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)

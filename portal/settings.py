@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "education",
     "portal",
     "portal.interop",
+    "portal.caregivers",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from accounts import views as account_views
 from portal import views
 from portal.views import (
     access_log,
+    caregivers,
     dev_emails,
     integration,
     library,
@@ -35,6 +36,10 @@ clinician_patterns = [
         "patients/<uuid:code>/resend-invitation/",
         views.patient_resend_invitation,
         name="patient_resend_invitation",
+    ),
+    path("patients/<uuid:code>/caregivers/", caregivers.patient_caregivers, name="patient_caregivers"),
+    path(
+        "caregivers/<uuid:code>/revoke/", caregivers.patient_caregiver_revoke, name="patient_caregiver_revoke"
     ),
     path("assignments/<uuid:code>/cancel/", views.assignment_cancel, name="assignment_cancel"),
     path("visits/<uuid:code>/", visits.visit_summary, name="visit_summary"),
@@ -82,6 +87,9 @@ clinician_patterns = [
     # The patient's settings, and the unsubscribe link of reminder emails (no sign-in).
     path("settings/", views.patient_settings, name="patient_settings"),
     path("settings/who-viewed-my-record/", access_log.access_log, name="access_log"),
+    # Who the patient shares their modules with.
+    path("settings/caregivers/", caregivers.my_caregivers, name="caregivers"),
+    path("settings/caregivers/<uuid:code>/revoke/", caregivers.my_caregiver_revoke, name="caregiver_revoke"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     # The SMS provider's webhook for replies (STOP), signed by the provider.
     path("sms/inbound/", texts.sms_inbound, name="sms_inbound"),
@@ -104,6 +112,8 @@ urlpatterns = [
     # The patient's pages.
     path("", include("education.urls")),
     path("", include((clinician_patterns, "portal"))),
+    # The caregiver's pages (portal/caregivers).
+    path("", include("portal.caregivers.urls")),
     # The record system's API: FHIR R4 reads and clinical events (portal/interop).
     path("", include("portal.interop.urls")),
     path("admin/", admin.site.urls),

@@ -58,6 +58,8 @@ def home(request):
         return redirect(settings.LOGIN_URL)
     if request.user.is_patient:
         return redirect("education:my_modules")
+    if request.user.is_caregiver:
+        return redirect("caregivers:home")
     return redirect("portal:dashboard")
 
 

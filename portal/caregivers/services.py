@@ -1,0 +1,322 @@
+"""The rules of caregivers' access and of their own learning records.
+
+A caregiver reads the modules assigned to the patient who shares them, and the module for
+family and caregivers; their quizzes and acknowledgments are theirs, recorded against the
+access, never against the patient's assignments. Views record the audit trail."""
+
+import logging
+import smtplib
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts import services as account_services
+from accounts.emails import templated_email
+from accounts.models import User
+from education import quiz
+from education import services as education_services
+from education.banks import quiz_banks
+from education.models import Module, ModuleVersion, Question
+from portal.caregivers.models import CaregiverAccess, CaregiverAcknowledgment, CaregiverQuizAttempt
+
+logger = logging.getLogger(__name__)
+
+# The library's module written for the people who help a patient: every caregiver may read it.
+CAREGIVER_MODULE_SLUG = "for-family-and-caregivers"
+
+CLINICIAN_CONSENTS = (
+    CaregiverAccess.Consent.IN_PERSON,
+    CaregiverAccess.Consent.BY_PHONE,
+    CaregiverAccess.Consent.IN_WRITING,
+)
+
+
+def consent_wording() -> str:
+    """The statement the patient agrees to, in the language active where it is shown."""
+    return _(
+        "I let this person see the modules my care team assigns me and take their own quizzes. "
+        "They will not see my quiz scores, my answers, my questions for the visit or my visits. "
+        "I can end this at any time."
+    )
+
+
+@dataclass(frozen=True)
+class Invited:
+    access: CaregiverAccess
+    email_sent: bool
+
+
+OWN_ADDRESS = gettext_lazy("This is the patient's own email address. Enter the caregiver's address.")
+UNUSABLE_ADDRESS = gettext_lazy(
+    "This email address cannot be used for a caregiver. Ask them for another address."
+)
+
+
+def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: str, consent: str) -> Invited:
+    """Give the person with `email` access to `patient`'s modules, creating their caregiver
+    account and emailing its one-time link if they have none. The patient invites for
+    themselves; a clinician of the patient's clinic only with the patient's consent, given
+    in person, by phone or in writing. Raises ValidationError, writing nothing, on bad input."""
+    _require_may_invite(patient, invited_by, consent)
+    full_name, email = " ".join(full_name.split()), User.objects.normalize_email(email)
+    if not full_name:
+        raise ValidationError({"full_name": _("Enter the caregiver's name.")})
+    if email == patient.email:
+        raise ValidationError({"email": OWN_ADDRESS})
+    existing = User.objects.filter(email=email).first()
+    if existing is not None and not existing.is_caregiver:
+        # Staff, another patient: one answer, so nobody learns whose address it is.
+        raise ValidationError({"email": UNUSABLE_ADDRESS})
+    with translation.override(patient.language):
+        wording = consent_wording()
+    access = CaregiverAccess(patient=patient, invited_by=invited_by, consent=consent, consent_wording=wording)
+    if existing is None:
+        sent = account_services.invite_caregiver_account(
+            full_name=full_name,
+            email=email,
+            language=patient.language,
+            sent_by=invited_by,
+            clinic=patient.clinic,
+            then=lambda added: _save(access, added),
+        )
+        return Invited(access, sent.email_sent)
+    try:
+        with transaction.atomic():
+            _save(access, existing)
+    except IntegrityError as error:
+        raise ValidationError({"email": _("This person can already see the modules.")}) from error
+    if existing.has_usable_password():
+        return Invited(access, _send_access_notice(access))
+    sent = account_services.reinvite_caregiver(caregiver=existing, sent_by=invited_by, clinic=patient.clinic)
+    return Invited(access, sent.email_sent)
+
+
+def _require_may_invite(patient: User, invited_by: User, consent: str) -> None:
+    if not patient.is_active:
+        raise ValidationError(_("This patient's account is inactive. Reactivate it first."))
+    if invited_by.pk == patient.pk:
+        if consent != CaregiverAccess.Consent.PATIENT:
+            raise ValueError("a patient's own invitation is their consent")
+        return
+    if not (invited_by.is_clinician and invited_by.memberships.filter(clinic=patient.clinic_id).exists()):
+        raise ValidationError(_("Only the patient or their care team can invite a caregiver."))
+    if consent not in CLINICIAN_CONSENTS:
+        raise ValidationError({"consent": NO_CONSENT})
+
+
+NO_CONSENT = gettext_lazy("Record how the patient agreed: in person, by phone or in writing.")
+
+
+def _save(access: CaregiverAccess, caregiver: User) -> CaregiverAccess:
+    if CaregiverAccess.objects.live().filter(patient=access.patient, caregiver=caregiver).exists():
+        raise IntegrityError("already has access")
+    access.caregiver = caregiver
+    access.save()
+    return access
+
+
+def _send_access_notice(access: CaregiverAccess) -> bool:
+    """Tell a caregiver who already has an account that someone shares modules with them.
+    The email names the clinic only: nothing about the patient or their health."""
+    context = {
+        "clinic_name": access.patient.clinic.name,
+        "link": settings.SITE_URL + reverse("caregivers:home"),
+    }
+    try:
+        templated_email("caregiver_access", context, access.caregiver).send()
+    except (smtplib.SMTPException, OSError):
+        logger.exception("Caregiver access email %s could not be sent", access.code)
+        return False
+    return True
+
+
+def revoke_access(*, access: CaregiverAccess, revoked_by: User) -> bool:
+    """End the caregiver's access at once; False if it had ended already. A caregiver who
+    never set up their account and now has no one's access loses their invitation link."""
+    with transaction.atomic():
+        ended = CaregiverAccess.objects.filter(pk=access.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_by=revoked_by
+        )
+        caregiver = access.caregiver
+        if ended and not caregiver.has_usable_password() and not caregiver.cared_for.live().exists():
+            account_services.revoke_invitations(caregiver)
+    access.refresh_from_db(fields=["revoked_at", "revoked_by"])
+    return bool(ended)
+
+
+# What a caregiver reads ---------------------------------------------------------------------
+
+
+def readable_modules(access: CaregiverAccess):
+    """The modules the caregiver may read through `access`: the patient's assigned ones
+    not cancelled, and the module for family and caregivers, each with its current version."""
+    shared = Q(assignments__patient=access.patient_id, assignments__cancelled_at__isnull=True)
+    return (
+        Module.objects.filter(shared | Q(slug=CAREGIVER_MODULE_SLUG), current_version__isnull=False)
+        .select_related("current_version")
+        .defer("current_version__body_markdown", "current_version__translations")
+        .distinct()
+        .order_by("title")
+    )
+
+
+@dataclass(frozen=True)
+class CaregiverProgress:
+    passed: bool
+    acknowledged: bool
+    attempts: int
+
+
+def progress_by_module(access: CaregiverAccess, modules) -> dict[int, CaregiverProgress]:
+    """The caregiver's own quizzes and acknowledgment of each module's current version."""
+    module_of = {module.current_version_id: module.pk for module in modules}
+    attempts = CaregiverQuizAttempt.objects.filter(access=access, version__in=module_of)
+    acknowledged = set(
+        CaregiverAcknowledgment.objects.filter(access=access, version__in=module_of).values_list(
+            "version_id", flat=True
+        )
+    )
+    tally = {version_id: [] for version_id in module_of}
+    for version_id, passed in attempts.values_list("version_id", "passed"):
+        tally[version_id].append(passed)
+    return {
+        module_of[version_id]: CaregiverProgress(any(results), version_id in acknowledged, len(results))
+        for version_id, results in tally.items()
+    }
+
+
+# The caregiver's quiz -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignedDraw:
+    """A caregiver's draw, carried in the page signed rather than stored: what was asked is
+    stored with the answers (`CaregiverQuizAttempt.answers`). `code` is the signed value."""
+
+    code: str
+    version_id: int
+    layout: list
+    key: uuid.UUID
+
+
+DRAW_SALT = "caregiver-quiz-draw"
+DRAW_MAX_AGE = 24 * 3600
+
+
+def issue_draw(access: CaregiverAccess, version: ModuleVersion) -> tuple[SignedDraw, list[Question]]:
+    bank = quiz_banks([version])[version.pk]
+    question_ids = quiz.draw_questions({pk: q.concept_key for pk, q in bank.questions.items()})
+    layout = [[pk, quiz.shuffled([c.pk for c in bank.choices[pk]])] for pk in question_ids]
+    key = uuid.uuid4()
+    payload = {"access": access.pk, "version": version.pk, "layout": layout, "key": str(key)}
+    draw = SignedDraw(signing.dumps(payload, salt=DRAW_SALT), version.pk, layout, key)
+    return draw, education_services.drawn_questions(draw, version)
+
+
+def read_draw(access: CaregiverAccess, version: ModuleVersion, signed: str) -> SignedDraw | None:
+    """The draw a quiz page carried if this site signed it for this access and version in
+    the last day; None for anything else (forged, altered, stale, another caregiver's)."""
+    try:
+        payload = signing.loads(signed or "", salt=DRAW_SALT, max_age=DRAW_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if payload.get("access") != access.pk or payload.get("version") != version.pk:
+        return None
+    return SignedDraw(signed, version.pk, payload["layout"], uuid.UUID(payload["key"]))
+
+
+def submit_quiz(
+    *,
+    access: CaregiverAccess,
+    version: ModuleVersion,
+    draw: SignedDraw,
+    answers: dict[int, int],
+    language: str,
+) -> CaregiverQuizAttempt:
+    """Score and record the caregiver's answers; the same draw answered again returns the
+    first attempt and records nothing."""
+    earlier = CaregiverQuizAttempt.objects.filter(access=access, submission_key=draw.key).first()
+    if earlier:
+        return earlier
+    questions = education_services.drawn_questions(draw, version)
+    chosen = education_services.checked_choices(questions, answers)
+    correct = sum(1 for choice in chosen if choice.is_correct)
+    shown = [
+        [q.pk, [c.pk for c in q.shown_choices], c.pk, c.is_correct]
+        for q, c in zip(questions, chosen, strict=True)
+    ]
+    try:
+        with transaction.atomic():
+            return CaregiverQuizAttempt.objects.create(
+                access=access,
+                version=version,
+                submission_key=draw.key,
+                answers=shown,
+                correct_count=correct,
+                question_count=len(chosen),
+                passed=round(100 * correct / len(chosen)) >= version.pass_mark,
+                language=version.language_for(language),
+            )
+    except IntegrityError:
+        return CaregiverQuizAttempt.objects.get(access=access, submission_key=draw.key)
+
+
+def answers_revealed(attempt: CaregiverQuizAttempt) -> bool:
+    """The right answers show once the caregiver has passed, or after the version's number
+    of failed attempts, as for patients (education.quiz)."""
+    tally = list(
+        CaregiverQuizAttempt.objects.filter(access=attempt.access_id, version=attempt.version_id).values_list(
+            "passed", flat=True
+        )
+    )
+    return quiz.answers_revealed(
+        passed_any=any(tally),
+        failed_count=tally.count(False),
+        reveal_after_fails=attempt.version.reveal_answers_after_fails,
+    )
+
+
+# The caregiver's acknowledgment -------------------------------------------------------------
+
+
+def acknowledge(
+    *, access: CaregiverAccess, version: ModuleVersion, typed_name: str, language: str
+) -> CaregiverAcknowledgment:
+    """Record that the caregiver read `version`, in their own name; again returns the first."""
+    earlier = CaregiverAcknowledgment.objects.filter(access=access, version=version).first()
+    if earlier:
+        return earlier
+    caregiver = access.caregiver
+    if not education_services.names_match(typed_name, caregiver.full_name):
+        raise ValidationError(
+            {
+                "typed_name": _(
+                    "This is not the name on your account. Type %(name)s; "
+                    "capital letters, accents, hyphens and spaces do not matter."
+                )
+                % {"name": caregiver.full_name}
+            }
+        )
+    shown = version.text_in(language)
+    try:
+        with transaction.atomic():
+            return CaregiverAcknowledgment.objects.create(
+                access=access,
+                module_id=version.module_id,
+                version=version,
+                content_hash=shown.content_hash,
+                language=shown.language,
+                statement=education_services.acknowledgment_statement(shown.language),
+                typed_name=typed_name,
+            )
+    except IntegrityError:
+        return CaregiverAcknowledgment.objects.get(access=access, version=version)
