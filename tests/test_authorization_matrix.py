@@ -19,14 +19,17 @@ from accounts.models import CONTENT_EDITORS_GROUP, Membership
 from education import services
 from education.models import Assignment, Module
 from portal import reminders
+from portal.caregivers import services as caregiver_services
 from portal.interop import services as interop_services
 from tests.base import PortalTestCase
 from tests.factories import ClinicianFactory, PatientFactory, VisitFactory
 from tests.library import load_and_approve
 
-# The record system's API clients (the eighth and ninth): A's clinic's token and another
-# clinic's. They have no session: on the site's pages they are visitors.
+# The record system's API clients: A's clinic's token and another clinic's. They have no
+# session: on the site's pages they are visitors.
 API_CLIENTS = {"api_client_a", "api_client_b"}
+# Caregivers: patient A's, and patient B's (an outsider to A's modules).
+CAREGIVERS = {"caregiver_a", "caregiver_b"}
 PERSONAS = [
     "anonymous",
     "patient_a",
@@ -35,6 +38,7 @@ PERSONAS = [
     "clinician_other",
     "editor",
     "clinic_admin",
+    *sorted(CAREGIVERS),
     *sorted(API_CLIENTS),
 ]
 STAFF = {"clinician_a", "clinician_other", "editor", "clinic_admin"}
@@ -53,6 +57,8 @@ EDITOR_PAGE = "editor_page"  # content editors only; anonymous: login; everyone 
 SIGNED_WEBHOOK = "signed_webhook"  # everyone: 403 (no provider's signature)
 API_PAGE = "api_page"  # any API client (its own clinic's records); everyone else: 401
 API_A_RECORD = "api_a_record"  # A's clinic's API client only; the other's: 404; everyone else: 401
+CAREGIVER_PAGE = "caregiver_page"  # caregivers only; anonymous: login; everyone else: 404
+CAREGIVER_A_RECORD = "caregiver_a_record"  # A's caregiver only, through A's live access
 
 
 @dataclass
@@ -119,6 +125,17 @@ RULES = {
     "portal:verify_receipt": Rule(CLINICIAN_PAGE, {"GET", "POST"}),
     "portal:patient_settings": Rule(PATIENT_PAGE, {"GET", "POST"}),
     "portal:access_log": Rule(PATIENT_PAGE, {"GET"}),
+    # Who the patient shares their modules with: theirs to see and end, and their clinic's.
+    "portal:caregivers": Rule(PATIENT_PAGE, {"GET", "POST"}),
+    "portal:caregiver_revoke": Rule(OWN_RECORD, {"POST"}, args="caregiver_access"),
+    "portal:patient_caregivers": Rule(CLINIC_A_RECORD, {"GET", "POST"}, args="patient"),
+    "portal:patient_caregiver_revoke": Rule(CLINIC_A_RECORD, {"POST"}, args="caregiver_access"),
+    # The caregiver's pages: the modules A shares, and the caregiver's own quiz results.
+    "caregivers:home": Rule(CAREGIVER_PAGE, {"GET"}),
+    "caregivers:reader": Rule(CAREGIVER_A_RECORD, {"GET"}, args="caregiver_module"),
+    "caregivers:quiz": Rule(CAREGIVER_A_RECORD, {"GET", "POST"}, args="caregiver_module"),
+    "caregivers:acknowledge": Rule(CAREGIVER_A_RECORD, {"GET", "POST"}, args="caregiver_module"),
+    "caregivers:quiz_result": Rule(CAREGIVER_A_RECORD, {"GET"}, args="caregiver_attempt"),
     "portal:audit_trail": Rule(ADMIN_PAGE, {"GET"}),
     "portal:audit_patient_csv": Rule(CLINIC_A_ADMIN_RECORD, {"GET"}, args="patient"),
     "portal:staff": Rule(ADMIN_PAGE, {"GET"}),
@@ -191,6 +208,10 @@ def allowed(access, persona):
         return None if persona == "clinic_admin" else 404
     if access == EDITOR_PAGE:
         return None if persona == "editor" else 404
+    if access == CAREGIVER_PAGE:
+        return None if persona in CAREGIVERS else 404
+    if access == CAREGIVER_A_RECORD:
+        return None if persona == "caregiver_a" else 404
     raise AssertionError(f"unknown access {access}")
 
 
@@ -202,6 +223,7 @@ ROLE_GATE = {
     CLINIC_A_RECORD: CLINICIAN_PAGE,
     CLINIC_A_ADMIN_RECORD: ADMIN_PAGE,
     API_A_RECORD: API_PAGE,
+    CAREGIVER_A_RECORD: CAREGIVER_PAGE,
 }
 
 
@@ -252,6 +274,25 @@ class AuthorizationMatrixTests(PortalTestCase):
         cls.b_token = interop_services.create_client(
             clinic=cls.hillside, name="B's EHR", can_read=True, can_write=True, created_by=cls.hank
         ).token
+        cls.a_caregiver_access = caregiver_services.invite_caregiver(
+            patient=cls.pat,
+            invited_by=cls.pat,
+            full_name="Cara A",
+            email="cara@example.org",
+            consent="patient",
+        ).access
+        cls.b_caregiver = caregiver_services.invite_caregiver(
+            patient=cls.bea, invited_by=cls.bea, full_name="Cal B", email="cal@example.org", consent="patient"
+        ).access.caregiver
+        version = module.current_version
+        draw, questions = caregiver_services.issue_draw(cls.a_caregiver_access, version)
+        cls.a_caregiver_attempt = caregiver_services.submit_quiz(
+            access=cls.a_caregiver_access,
+            version=version,
+            draw=draw,
+            answers={q.pk: q.shown_choices[0].pk for q in questions},
+            language="en",
+        )
 
     def setUp(self):
         # Only the token's hash is stored: take a fresh link from the email it sends.
@@ -269,6 +310,8 @@ class AuthorizationMatrixTests(PortalTestCase):
             "clinician_other": self.charlie,
             "editor": self.editor,
             "clinic_admin": self.admin,
+            "caregiver_a": self.a_caregiver_access.caregiver,
+            "caregiver_b": self.b_caregiver,
             "api_client_a": {"HTTP_AUTHORIZATION": f"Bearer {self.a_token}"},
             "api_client_b": {"HTTP_AUTHORIZATION": f"Bearer {self.b_token}"},
         }
@@ -292,6 +335,12 @@ class AuthorizationMatrixTests(PortalTestCase):
             "api_client": [self.riverside.code, self.a_api_client.code],
             "rule": [self.riverside.code, "dose-lowered"],
             "fhir_type": ["Task"],
+            "caregiver_access": [self.a_caregiver_access.code],
+            "caregiver_module": [
+                self.a_caregiver_access.code,
+                Module.objects.get(slug="sleep-medicines").current_version.code,
+            ],
+            "caregiver_attempt": [self.a_caregiver_attempt.code],
             "fhir_task": ["Task", self.a_assignment.code],
         }[rule.args]
         return reverse(name, args=args)

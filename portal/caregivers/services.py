@@ -56,6 +56,9 @@ class Invited:
 
 
 OWN_ADDRESS = gettext_lazy("This is the patient's own email address. Enter the caregiver's address.")
+YOUR_OWN_ADDRESS = gettext_lazy(
+    "This is your own email address. Enter the address of the person who helps you."
+)
 UNUSABLE_ADDRESS = gettext_lazy(
     "This email address cannot be used for a caregiver. Ask them for another address."
 )
@@ -71,7 +74,7 @@ def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: 
     if not full_name:
         raise ValidationError({"full_name": _("Enter the caregiver's name.")})
     if email == patient.email:
-        raise ValidationError({"email": OWN_ADDRESS})
+        raise ValidationError({"email": YOUR_OWN_ADDRESS if invited_by.pk == patient.pk else OWN_ADDRESS})
     existing = User.objects.filter(email=email).first()
     if existing is not None and not existing.is_caregiver:
         # Staff, another patient: one answer, so nobody learns whose address it is.

@@ -35,7 +35,7 @@ def add_triggers(apps, schema_editor):
             f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION portal_refuse_change()"
         )
-    schema_editor.execute(ACCESS_GUARD)
+    schema_editor.execute(ACCESS_GUARD, params=None)
     schema_editor.execute(
         "CREATE TRIGGER caregivers_access_guard BEFORE UPDATE OR DELETE ON caregivers_caregiveraccess "
         "FOR EACH ROW EXECUTE FUNCTION caregivers_access_guard()"
