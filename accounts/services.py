@@ -135,8 +135,13 @@ def find_invitation(token: str) -> Invitation | None:
 
 
 def invited_to(invitation: Invitation) -> Clinic | None:
-    """The clinic the link invites to: a patient's own, or a clinician's first."""
+    """The clinic the link invites to: a patient's own, a clinician's first, or for a
+    caregiver the clinic of the first patient who shares their modules with them."""
     invitee = invitation.invitee
+    if invitee.is_caregiver:
+        # The reverse relation of portal.caregivers, which accounts does not import.
+        access = invitee.cared_for.filter(revoked_at__isnull=True).select_related("patient__clinic").first()
+        return access.patient.clinic if access else None
     return invitee.clinic or Clinic.objects.of_member(invitee).order_by("memberships__created_at").first()
 
 

@@ -15,6 +15,8 @@ from education import progress as patient_progress
 from education import quiz
 from education import services as education_services
 from education.models import Acknowledgment, Answer, Assignment, Module, Question, QuizAttempt, QuizDraw
+from portal.caregivers import services as caregiver_services
+from portal.caregivers.models import CaregiverAccess
 from portal.models import FollowUpVisit
 
 DEMO_CLINIC_NAME = "Riverside Demo Clinic"
@@ -95,7 +97,8 @@ PATIENT = DemoAccount("patient@example.org", "Jordan Lee", "patient")
 SPANISH_PATIENT = DemoAccount("paciente@example.org", "Lucía Ramírez", "patient who reads Spanish")
 CLINIC_ADMIN = DemoAccount("admin@example.org", "Robin Hayes", "clinic admin")
 CONTENT_EDITOR = DemoAccount("editor@example.org", "Dr Casey Reid", "content editor")
-DEMO_ACCOUNTS = [CLINICIAN, PATIENT, SPANISH_PATIENT, CLINIC_ADMIN, CONTENT_EDITOR]
+CAREGIVER = DemoAccount("caregiver@example.org", "Sam Lee", "caregiver of Jordan Lee")
+DEMO_ACCOUNTS = [CLINICIAN, PATIENT, SPANISH_PATIENT, CLINIC_ADMIN, CONTENT_EDITOR, CAREGIVER]
 # About one person in eight in the United States speaks Spanish at home.
 SPANISH_EVERY = 8
 
@@ -135,7 +138,22 @@ def seed_demo_accounts() -> Clinic:
     for demo_patient in (patient, spanish):
         _assign_every_module(demo_patient, assigned_by=User.objects.get(email=CLINICIAN.email))
     patient_progress.refresh([patient.pk, spanish.pk])  # the demo patients are upserted, not invited
+    _share_with_the_demo_caregiver(patient, password)
     return clinic
+
+
+def _share_with_the_demo_caregiver(patient: User, password_hash: str) -> None:
+    """The demo patient shares their modules with the demo caregiver, as the patient would
+    on their page (upserted, so no invitation email)."""
+    caregiver = _upsert_user(CAREGIVER, password_hash, role=User.Role.CAREGIVER, clinic=None)
+    if not CaregiverAccess.objects.live().filter(patient=patient, caregiver=caregiver).exists():
+        CaregiverAccess.objects.create(
+            patient=patient,
+            caregiver=caregiver,
+            invited_by=patient,
+            consent=CaregiverAccess.Consent.PATIENT,
+            consent_wording=caregiver_services.consent_wording(),
+        )
 
 
 def _assign_every_module(patient: User, assigned_by: User) -> None:
