@@ -67,7 +67,8 @@ class SessionTimeoutMiddleware:
         last_seen = session.get("last_seen", now)
         idle = (
             settings.SESSION_IDLE_MINUTES_PATIENT
-            if request.user.is_patient
+            # Patients and caregivers read modules at their own pace.
+            if request.user.is_patient or request.user.is_caregiver
             else settings.SESSION_IDLE_MINUTES_STAFF
         )
         if now - last_seen > idle * 60 or now - started > settings.SESSION_ABSOLUTE_HOURS * 3600:

@@ -53,6 +53,15 @@ class SessionTests(PortalTestCase):
         self.age_session(idle_minutes=31)
         self.assertFalse(self.still_signed_in(reverse("education:my_modules")))
 
+    def test_a_caregiver_reading_at_a_patients_pace_has_thirty_quiet_minutes(self):
+        self.sign_in(
+            User.objects.create_user("cara@example.org", self.password, full_name="Cara", role="caregiver")
+        )
+        self.age_session(idle_minutes=20)
+        self.assertTrue(self.still_signed_in(reverse("caregivers:home")))
+        self.age_session(idle_minutes=31)
+        self.assertFalse(self.still_signed_in(reverse("caregivers:home")))
+
     def test_no_session_lasts_more_than_twelve_hours_however_active(self):
         self.sign_in(self.pat)
         self.age_session(started_hours=11)
