@@ -16,6 +16,7 @@ from accounts.models import Invitation, Membership
 from education import services as education_services
 from education.models import Assignment
 from portal import dev_email, reminders
+from portal.caregivers import services as caregiver_services
 from tests.e2e.conftest import PHONE, sign_in
 from tests.e2e.data import (
     ALL_MODULES,
@@ -308,3 +309,41 @@ def test_editor_pages_have_no_serious_accessibility_violations(new_page):
         approve_with_errors,
     ]
     assert check(page, paths) == {}
+
+
+def test_caregiver_pages_and_their_management_have_no_serious_accessibility_violations(new_page):
+    setup = clinic_with_a_patient()
+    access = caregiver_services.invite_caregiver(
+        patient=setup.pat,
+        invited_by=setup.pat,
+        full_name="Cara Caregiver",
+        email="cara@example.org",
+        consent="patient",
+    ).access
+    access.caregiver.set_password(PASSWORD)
+    access.caregiver.save()
+    version = Assignment.objects.get(patient=setup.pat).module.current_version
+    module_path = f"/caregiving/{access.code}/modules/{version.code}/"
+    new_page.expect_console_error("status of 400")  # the forms shown again with their errors
+    page = new_page(viewport=PHONE)
+    sign_in(page, "cara@example.org", PASSWORD)
+
+    def quiz_result(page):
+        page.goto(module_path + "quiz/")
+        answer_quiz(page, right=3)
+
+    def acknowledgment_with_errors(page):
+        page.goto(module_path + "acknowledge/")
+        page.get_by_role("button", name="Confirm").click()
+
+    paths = ["/caregiving/", module_path, module_path + "quiz/", quiz_result, acknowledgment_with_errors]
+    assert check(page, paths) == {}
+
+    def invitation_with_errors(page):
+        page.goto("/settings/caregivers/")
+        page.get_by_role("button", name="Send the invitation").click()
+
+    sign_in(page, "pat@example.org", PASSWORD)
+    assert check(page, ["/settings/caregivers/", invitation_with_errors]) == {}
+    sign_in(page, "alice@example.org", PASSWORD)
+    assert check(page, [f"/patients/{setup.pat.code}/caregivers/"]) == {}
