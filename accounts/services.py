@@ -140,7 +140,8 @@ def invited_to(invitation: Invitation) -> Clinic | None:
     invitee = invitation.invitee
     if invitee.is_caregiver:
         # The reverse relation of portal.caregivers, which accounts does not import.
-        access = invitee.cared_for.filter(revoked_at__isnull=True).select_related("patient__clinic").first()
+        accesses = invitee.cared_for.filter(revoked_at__isnull=True, patient__is_active=True)
+        access = accesses.select_related("patient__clinic").order_by("invited_at").first()
         return access.patient.clinic if access else None
     return invitee.clinic or Clinic.objects.of_member(invitee).order_by("memberships__created_at").first()
 
@@ -184,6 +185,22 @@ def invite_caregiver_account(
     )
 
 
+def release_unused_caregiver_address(email: str) -> None:
+    """Free an address held by a caregiver account that was never set up and shares nobody's
+    modules now (an invitation sent by mistake, then ended), so that it can become a patient's
+    or a clinician's: the account is closed under a placeholder address, its history kept."""
+    account = User.objects.filter(email=email, role=User.Role.CAREGIVER).first()
+    if account is None or account.has_usable_password():
+        return
+    # The reverse relation of portal.caregivers, which accounts does not import.
+    if account.cared_for.filter(revoked_at__isnull=True).exists():
+        return
+    revoke_invitations(account)
+    account.email = f"released-{account.code}@invalid.example"
+    account.is_active = False
+    account.save(update_fields=["email", "is_active", "updated_at"])
+
+
 def reinvite_caregiver(*, caregiver: User, sent_by: User, clinic: Clinic) -> SentInvitation:
     """A new link for a caregiver who has not set their password yet."""
     return _resend(caregiver, sent_by, clinic, _("This person has already set up their account."))
@@ -223,6 +240,7 @@ def resend_staff_invitation(*, admin: User, membership: Membership) -> SentInvit
 
 
 def _refuse_staff_email(email: str, clinic: Clinic) -> None:
+    release_unused_caregiver_address(email)
     existing = User.objects.filter(email=email).first()
     if existing is None:
         return
@@ -282,6 +300,7 @@ def refuse_existing_email(email: str, clinic: Clinic, *, owner: User | None = No
     """The clinic's own patient can be named; anywhere else the address is used (another
     clinic's patient, a staff account) gets one neutral answer, so a clinician cannot learn
     where an address is registered. `owner`, a patient changing theirs, may keep their own."""
+    release_unused_caregiver_address(email)
     existing = User.objects.filter(email=email).exclude(pk=owner.pk if owner else None).first()
     if existing is None:
         return

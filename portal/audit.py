@@ -122,7 +122,7 @@ def _invitation_accepted(sender, request, user, **kwargs):
         return
     if user.is_caregiver:
         # On the trail of each patient who shares their modules with them.
-        for access in user.cared_for.live().select_related("patient"):
+        for access in user.cared_for.live().filter(patient__is_active=True).select_related("patient"):
             record(Action.INVITATION_ACCEPTED, request=request, actor=user, patient=access.patient)
         return
     # A clinician joining: each clinic whose staff they joined sees it.
@@ -179,6 +179,17 @@ def reset_requests_exceed_limits(*, account, ip_address) -> bool:
     ):
         return True
     return recent.filter(ip_address=ip_address).count() >= settings.PASSWORD_RESETS_PER_ADDRESS_HOUR
+
+
+def caregiver_invitations_allowed(request) -> bool:
+    """Whether the signed-in user may invite another caregiver this hour (counted on the
+    trail, so every web worker sees the same count)."""
+    recent = AuditEvent.objects.filter(
+        action=Action.CAREGIVER_INVITED,
+        actor=request.user,
+        at__gte=timezone.now() - datetime.timedelta(hours=1),
+    )
+    return recent.count() < settings.CAREGIVER_INVITATIONS_PER_HOUR
 
 
 @receiver(access_changed)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import CONTENT_EDITORS_GROUP, Clinic, Membership, User
 from education import progress as patient_progress
@@ -152,8 +152,13 @@ def _share_with_the_demo_caregiver(patient: User, password_hash: str) -> None:
             caregiver=caregiver,
             invited_by=patient,
             consent=CaregiverAccess.Consent.PATIENT,
-            consent_wording=caregiver_services.consent_wording(),
+            consent_wording=_in_language(patient.language, caregiver_services.consent_wording),
         )
+
+
+def _in_language(language: str, words) -> str:
+    with translation.override(language):
+        return words()
 
 
 def _assign_every_module(patient: User, assigned_by: User) -> None:

@@ -22,6 +22,7 @@ from education import services as education_services
 from education.models import Answer, Assignment, PatientProgress
 from education.services import AssignResult
 from portal import selectors
+from portal.caregivers import services as caregiver_services
 from portal.models import ClinicFigures, FollowUpVisit, Reminder, TeachBack
 
 
@@ -298,6 +299,7 @@ def deactivate_patient(*, patient: User, changed_by: User) -> None:
         ):
             raise ValidationError(_("This patient is already inactive."))
         account_services.revoke_invitations(patient)
+        caregiver_services.patient_deactivated(patient)
     patient.is_active = False
 
 

@@ -180,6 +180,9 @@ TWO_PERSON_REVIEW = env.bool("TWO_PERSON_REVIEW", default=PRODUCTION)
 OTP_TOTP_ISSUER = "Clinic education portal"
 PASSWORD_RESETS_PER_ACCOUNT_HOUR = env.int("PASSWORD_RESETS_PER_ACCOUNT_HOUR", default=3)
 PASSWORD_RESETS_PER_ADDRESS_HOUR = env.int("PASSWORD_RESETS_PER_ADDRESS_HOUR", default=10)
+# Caregiver invitations one person may send per hour: each emails someone in the clinic's
+# name, and each answer says something about an address.
+CAREGIVER_INVITATIONS_PER_HOUR = env.int("CAREGIVER_INVITATIONS_PER_HOUR", default=5)
 # A patient's emailed sign-in link: how long it works (once). Requests for one count with
 # password resets against the two limits above.
 SIGN_IN_LINK_MINUTES = env.int("SIGN_IN_LINK_MINUTES", default=15)

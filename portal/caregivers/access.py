@@ -46,11 +46,15 @@ def get_module_for_caregiver(access: CaregiverAccess, version_code) -> Module:
 
 
 def get_attempt_for_caregiver(request, code) -> CaregiverQuizAttempt:
-    """One of the signed-in caregiver's own quiz attempts, through a live access, or a 404."""
+    """One of the signed-in caregiver's own quiz attempts, through a live access, on a
+    module the access still lets them read (not one the care team cancelled), or a 404."""
     attempts = CaregiverQuizAttempt.objects.filter(access__in=live_accesses_of(request.user)).select_related(
-        "access__patient__clinic", "version"
+        "access__patient__clinic", "version__module"
     )
-    return get_object_or_404(attempts, code=code)
+    attempt = get_object_or_404(attempts, code=code)
+    if not services.readable_modules(attempt.access).filter(pk=attempt.version.module_id).exists():
+        raise Http404("No such quiz result.")
+    return attempt
 
 
 def get_access_for_patient(request, code) -> CaregiverAccess:

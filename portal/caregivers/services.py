@@ -53,6 +53,8 @@ def consent_wording() -> str:
 class Invited:
     access: CaregiverAccess
     email_sent: bool
+    # True when the person had access already and was sent a new invitation link.
+    resent: bool = False
 
 
 OWN_ADDRESS = gettext_lazy("This is the patient's own email address. Enter the caregiver's address.")
@@ -62,13 +64,15 @@ YOUR_OWN_ADDRESS = gettext_lazy(
 UNUSABLE_ADDRESS = gettext_lazy(
     "This email address cannot be used for a caregiver. Ask them for another address."
 )
+ALREADY_SHARED = gettext_lazy("This person can already see the modules.")
 
 
 def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: str, consent: str) -> Invited:
     """Give the person with `email` access to `patient`'s modules, creating their caregiver
     account and emailing its one-time link if they have none. The patient invites for
     themselves; a clinician of the patient's clinic only with the patient's consent, given
-    in person, by phone or in writing. Raises ValidationError, writing nothing, on bad input."""
+    in person, by phone or in writing. Inviting someone who has access but never set up
+    their account sends them a new link. Raises ValidationError, writing nothing, on bad input."""
     _require_may_invite(patient, invited_by, consent)
     full_name, email = " ".join(full_name.split()), User.objects.normalize_email(email)
     if not full_name:
@@ -76,8 +80,8 @@ def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: 
     if email == patient.email:
         raise ValidationError({"email": YOUR_OWN_ADDRESS if invited_by.pk == patient.pk else OWN_ADDRESS})
     existing = User.objects.filter(email=email).first()
-    if existing is not None and not existing.is_caregiver:
-        # Staff, another patient: one answer, so nobody learns whose address it is.
+    if existing is not None and not (existing.is_caregiver and existing.is_active):
+        # Staff, another patient, a closed account: one answer, so nobody learns whose it is.
         raise ValidationError({"email": UNUSABLE_ADDRESS})
     with translation.override(patient.language):
         wording = consent_wording()
@@ -92,15 +96,36 @@ def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: 
             then=lambda added: _save(access, added),
         )
         return Invited(access, sent.email_sent)
+    live = CaregiverAccess.objects.live().filter(patient=patient, caregiver=existing).first()
+    if live is not None:
+        return _invite_again(live, invited_by)
     try:
         with transaction.atomic():
             _save(access, existing)
     except IntegrityError as error:
-        raise ValidationError({"email": _("This person can already see the modules.")}) from error
-    if existing.has_usable_password():
-        return Invited(access, _send_access_notice(access))
-    sent = account_services.reinvite_caregiver(caregiver=existing, sent_by=invited_by, clinic=patient.clinic)
-    return Invited(access, sent.email_sent)
+        raise ValidationError({"email": ALREADY_SHARED}) from error
+    return Invited(access, _email_the_way_in(access, invited_by))
+
+
+def _invite_again(access: CaregiverAccess, invited_by: User) -> Invited:
+    """A second invitation of someone who has access: a new link if they never set up
+    their account (the first may have expired), otherwise a clear refusal."""
+    if access.caregiver.has_usable_password():
+        raise ValidationError({"email": ALREADY_SHARED})
+    return Invited(access, _email_the_way_in(access, invited_by), resent=True)
+
+
+def _email_the_way_in(access: CaregiverAccess, invited_by: User) -> bool:
+    """A new invitation link for a caregiver who has not set up their account, or a notice
+    for one who has; the notice too if they set it up a moment ago."""
+    if not access.caregiver.has_usable_password():
+        try:
+            return account_services.reinvite_caregiver(
+                caregiver=access.caregiver, sent_by=invited_by, clinic=access.patient.clinic
+            ).email_sent
+        except ValidationError:
+            pass  # they set their password meanwhile: tell them instead
+    return _send_access_notice(access)
 
 
 def _require_may_invite(patient: User, invited_by: User, consent: str) -> None:
@@ -140,6 +165,16 @@ def _send_access_notice(access: CaregiverAccess) -> bool:
         logger.exception("Caregiver access email %s could not be sent", access.code)
         return False
     return True
+
+
+def patient_deactivated(patient: User) -> None:
+    """The invitation links of caregivers who never set up their account and through this
+    patient alone had a reason to: a deactivated patient's modules are closed to them."""
+    for access in CaregiverAccess.objects.live().filter(patient=patient).select_related("caregiver"):
+        caregiver = access.caregiver
+        others = caregiver.cared_for.live().exclude(patient=patient).filter(patient__is_active=True)
+        if not caregiver.has_usable_password() and not others.exists():
+            account_services.revoke_invitations(caregiver)
 
 
 def revoke_access(*, access: CaregiverAccess, revoked_by: User) -> bool:

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import clinician_required, get_patient_for_clinician, patient_required
@@ -17,6 +18,10 @@ from portal.caregivers.models import CaregiverAccess
 from portal.models import AuditEvent
 
 Action = AuditEvent.Action
+
+TOO_MANY = gettext_lazy(
+    "You have sent several invitations in the last hour. Nothing was sent; please try again later."
+)
 
 
 @patient_required
@@ -42,6 +47,9 @@ def patient_caregivers(request, code):
 
 
 def _invited(request, form, patient, consent) -> bool:
+    if not audit.caregiver_invitations_allowed(request):
+        form.add_error(None, TOO_MANY)
+        return False
     try:
         invited = services.invite_caregiver(
             patient=patient,
@@ -55,8 +63,11 @@ def _invited(request, form, patient, consent) -> bool:
         return False
     detail = f"caregiver access {invited.access.code}"
     audit.record(Action.CAREGIVER_INVITED, request=request, patient=patient, detail=detail)
-    name = {"name": invited.access.caregiver.full_name}
-    if invited.email_sent:
+    # The name as typed: the page does not show what another account calls itself.
+    name = {"name": " ".join(form.cleaned_data["full_name"].split())}
+    if invited.resent:
+        messages.success(request, _("We sent %(name)s a new link to set up their account.") % name)
+    elif invited.email_sent:
         messages.success(
             request, _("%(name)s can now see the modules. We emailed them how to sign in.") % name
         )

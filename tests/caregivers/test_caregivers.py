@@ -3,12 +3,16 @@
 import re
 
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import services as account_services
 from accounts.models import Invitation, User
 from education.models import Acknowledgment, Assignment, Module, QuizAttempt
+from portal import services as portal_services
 from portal.caregivers import services
 from portal.caregivers.models import CaregiverAccess, CaregiverAcknowledgment, CaregiverQuizAttempt
 from portal.models import AuditEvent
@@ -365,3 +369,71 @@ class RevokingTests(CaregiverTestCase):
         # Through Olive's access, Pat's modules are not readable either.
         self.assertEqual(self.client.get(self.reader_url(access=olives_access)).status_code, 404)
         self.assertEqual(Assignment.objects.filter(patient=self.olive).count(), 1)
+
+
+class InvitationEdgeTests(CaregiverTestCase):
+    def invite(self, email, patient=None, name="Gus Grandson"):
+        patient = patient or self.pat
+        return services.invite_caregiver(
+            patient=patient, invited_by=patient, full_name=name, email=email, consent=Consent.PATIENT
+        )
+
+    def test_an_address_invited_by_mistake_and_ended_can_become_a_patients(self):
+        gus = self.invite("gus@example.org").access
+        services.revoke_access(access=gus, revoked_by=self.pat)
+        invited = account_services.invite_patient(
+            clinician=self.alice, clinic=self.riverside, full_name="Gus Grandson", email="gus@example.org"
+        )
+        self.assertEqual(invited.invitation.invitee.role, "patient")
+        self.assertFalse(User.objects.get(pk=gus.caregiver_id).is_active)
+        # The closed account's history stays: who had access, and when.
+        self.assertEqual(CaregiverAccess.objects.get(pk=gus.pk).caregiver_id, gus.caregiver_id)
+
+    def test_a_caregiver_who_has_access_keeps_their_address(self):
+        with self.assertRaisesMessage(ValidationError, "cannot be used for a new patient"):
+            account_services.invite_patient(
+                clinician=self.alice, clinic=self.riverside, full_name="Cara", email="cara@example.org"
+            )
+
+    def test_inviting_again_someone_who_never_set_up_sends_a_new_link(self):
+        first = self.invite("gus@example.org").access
+        old_link = Invitation.objects.get(invitee=first.caregiver)
+        self.sign_in(self.pat)
+        response = self.client.post(
+            reverse("portal:caregivers"),
+            {"full_name": "Gus", "email": "gus@example.org", "agree": "on"},
+            follow=True,
+        )
+        self.assertContains(response, "We sent Gus a new link to set up their account")
+        old_link.refresh_from_db()
+        self.assertEqual(old_link.status, Invitation.Status.REVOKED)
+        self.assertEqual(CaregiverAccess.objects.filter(caregiver=first.caregiver).count(), 1)
+        self.assertEqual(Invitation.objects.pending().filter(invitee=first.caregiver).count(), 1)
+
+    @override_settings(CAREGIVER_INVITATIONS_PER_HOUR=2)
+    def test_invitations_per_hour_are_limited(self):
+        self.sign_in(self.pat)
+        for number in range(3):
+            response = self.client.post(
+                reverse("portal:caregivers"),
+                {"full_name": "Someone", "email": f"someone{number}@example.org", "agree": "on"},
+            )
+        self.assertContains(response, "several invitations in the last hour", status_code=400)
+        self.assertFalse(User.objects.filter(email="someone2@example.org").exists())
+        self.assertEqual(len([m for m in mail.outbox if m.to[0].startswith("someone")]), 2)
+
+    def test_deactivating_the_patient_closes_a_pending_caregiver_link(self):
+        gus = self.invite("gus@example.org").access
+        portal_services.deactivate_patient(patient=self.pat, changed_by=self.alice)
+        self.assertEqual(Invitation.objects.get(invitee=gus.caregiver).status, Invitation.Status.REVOKED)
+
+    def test_a_result_on_a_module_the_care_team_cancelled_is_closed(self):
+        self.sign_in(self.cara)
+        response = self.client.post(self.quiz_url(), self.caregiver_answers(), follow=True)
+        self.assertEqual(response.status_code, 200)
+        attempt = CaregiverQuizAttempt.objects.get()
+        Assignment.objects.filter(pk=self.assignment.pk).update(
+            cancelled_at=timezone.now(), cancelled_by=self.alice
+        )
+        response = self.client.get(reverse("caregivers:quiz_result", args=[attempt.code]))
+        self.assertEqual(response.status_code, 404)
