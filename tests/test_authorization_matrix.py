@@ -57,7 +57,9 @@ EDITOR_PAGE = "editor_page"  # content editors only; anonymous: login; everyone 
 SIGNED_WEBHOOK = "signed_webhook"  # everyone: 403 (no provider's signature)
 API_PAGE = "api_page"  # any API client (its own clinic's records); everyone else: 401
 API_A_RECORD = "api_a_record"  # A's clinic's API client only; the other's: 404; everyone else: 401
-CAREGIVER_PAGE = "caregiver_page"  # caregivers only; anonymous: login; everyone else: 404
+CAREGIVER_PAGE = (
+    "caregiver_page"  # caregivers and patients (one may help another); anonymous: login; staff: 404
+)
 CAREGIVER_A_RECORD = "caregiver_a_record"  # A's caregiver only, through A's live access
 
 
@@ -209,7 +211,7 @@ def allowed(access, persona):
     if access == EDITOR_PAGE:
         return None if persona == "editor" else 404
     if access == CAREGIVER_PAGE:
-        return None if persona in CAREGIVERS else 404
+        return None if persona in CAREGIVERS | PATIENTS else 404
     if access == CAREGIVER_A_RECORD:
         return None if persona == "caregiver_a" else 404
     raise AssertionError(f"unknown access {access}")

@@ -14,12 +14,13 @@ from portal.caregivers.models import CaregiverAccess, CaregiverQuizAttempt
 
 
 def caregiver_required(view):
-    """Signed-in caregivers only: anonymous users go to sign in, everyone else gets a 404."""
+    """Signed-in caregivers, and patients (a patient may help another): anonymous users go
+    to sign in, staff get a 404. What each sees is only what is shared with them."""
 
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_caregiver:
+        if not (request.user.is_caregiver or request.user.is_patient):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -80,8 +80,9 @@ def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: 
     if email == patient.email:
         raise ValidationError({"email": YOUR_OWN_ADDRESS if invited_by.pk == patient.pk else OWN_ADDRESS})
     existing = User.objects.filter(email=email).first()
-    if existing is not None and not (existing.is_caregiver and existing.is_active):
-        # Staff, another patient, a closed account: one answer, so nobody learns whose it is.
+    if existing is not None and (existing.is_clinician or not existing.is_active):
+        # Staff or a closed account. A patient may help another (a spouse, say): their
+        # address is treated like a caregiver's, so the answer does not tell them apart.
         raise ValidationError({"email": UNUSABLE_ADDRESS})
     with translation.override(patient.language):
         wording = consent_wording()
@@ -110,15 +111,16 @@ def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: 
 def _invite_again(access: CaregiverAccess, invited_by: User) -> Invited:
     """A second invitation of someone who has access: a new link if they never set up
     their account (the first may have expired), otherwise a clear refusal."""
-    if access.caregiver.has_usable_password():
+    if access.caregiver.is_patient or access.caregiver.has_usable_password():
         raise ValidationError({"email": ALREADY_SHARED})
     return Invited(access, _email_the_way_in(access, invited_by), resent=True)
 
 
 def _email_the_way_in(access: CaregiverAccess, invited_by: User) -> bool:
     """A new invitation link for a caregiver who has not set up their account, or a notice
-    for one who has; the notice too if they set it up a moment ago."""
-    if not access.caregiver.has_usable_password():
+    for one who has, and for a patient (their own clinic's invitation sets up their account);
+    the notice too if they set it up a moment ago."""
+    if access.caregiver.is_caregiver and not access.caregiver.has_usable_password():
         try:
             return account_services.reinvite_caregiver(
                 caregiver=access.caregiver, sent_by=invited_by, clinic=access.patient.clinic

@@ -105,7 +105,6 @@ class InvitingTests(CaregiverTestCase):
             "pat@example.org": "This is your own email address",
             "PAT@example.org ": "This is your own email address",
             "staff@example.org": "This email address cannot be used for a caregiver",
-            "other-patient@example.org": "This email address cannot be used for a caregiver",
             "cara@example.org": "This person can already see the modules",
             "not-an-address": "Enter an email address like name@example.org",
         }
@@ -437,3 +436,46 @@ class InvitationEdgeTests(CaregiverTestCase):
         )
         response = self.client.get(reverse("caregivers:quiz_result", args=[attempt.code]))
         self.assertEqual(response.status_code, 404)
+
+
+class PatientAsCaregiverTests(CaregiverTestCase):
+    """Olive, a patient of another clinic, helps Pat (a spouse, say)."""
+
+    def setUp(self):
+        self.olives_access = services.invite_caregiver(
+            patient=self.pat,
+            invited_by=self.pat,
+            full_name="Olive",
+            email="olive@example.org",
+            consent=Consent.PATIENT,
+        ).access
+
+    def test_the_patient_is_told_by_email_and_keeps_their_own_account(self):
+        self.assertEqual(self.olives_access.caregiver, self.olive)
+        self.assertIn("/caregiving/", mail.outbox[-1].body)
+        self.olive.refresh_from_db()
+        self.assertEqual((self.olive.role, self.olive.clinic), ("patient", self.hillside))
+
+    def test_they_read_pats_module_as_a_caregiver_and_keep_their_own_modules(self):
+        self.sign_in(self.olive)
+        self.assertContains(self.client.get(reverse("portal:patient_settings")), reverse("caregivers:home"))
+        self.assertContains(self.client.get(reverse("caregivers:home")), "Shared by Pat Patient")
+        response = self.client.get(self.reader_url(access=self.olives_access))
+        self.assertContains(response, self.sleep.current_version.title)
+        self.assertContains(self.client.get(reverse("education:my_modules")), self.driving.title)
+        # Pat's own pages stay Pat's.
+        self.assertEqual(
+            self.client.get(reverse("education:reader", args=[self.assignment.code])).status_code, 404
+        )
+        self.sign_in(self.pat)
+        self.assertContains(self.client.get(reverse("portal:access_log")), "Olive Other, your caregiver")
+
+    def test_olives_clinic_sees_nothing_of_pat(self):
+        self.sign_in(self.charlie)
+        response = self.client.post(
+            reverse("portal:patient_caregiver_revoke", args=[self.olives_access.code])
+        )
+        self.assertEqual(response.status_code, 404)
+        self.assertEqual(
+            self.client.get(reverse("portal:patient_caregivers", args=[self.pat.code])).status_code, 404
+        )
