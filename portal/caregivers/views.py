@@ -50,12 +50,18 @@ def home(request):
     return render(request, "caregivers/home.html", {"sharing": sharing})
 
 
+def _opened(request, access_code, version_code, page: str):
+    """The access and the shared module a caregiver's page is about, on the patient's trail."""
+    access = get_access_for_caregiver(request, access_code)
+    module = get_module_for_caregiver(access, version_code)
+    _viewed(request, access, page)
+    return access, module
+
+
 @caregiver_required
 @require_GET
 def reader(request, access, version):
-    access = get_access_for_caregiver(request, access)
-    module = get_module_for_caregiver(access, version)
-    _viewed(request, access, "module")
+    access, module = _opened(request, access, version, "module")
     text = module.current_version.text_in(request.LANGUAGE_CODE)
     context = {"access": access, "module": module, "version": module.current_version, "text": text}
     return render(request, "caregivers/reader.html", context)
@@ -64,10 +70,8 @@ def reader(request, access, version):
 @caregiver_required
 @require_http_methods(["GET", "POST"])
 def quiz(request, access, version):
-    access = get_access_for_caregiver(request, access)
-    module = get_module_for_caregiver(access, version)
+    access, module = _opened(request, access, version, "quiz")
     version = module.current_version
-    _viewed(request, access, "quiz")
     language = module.language_for(request.LANGUAGE_CODE)
     if request.method == "GET":
         draw, questions = services.issue_draw(access, version)
@@ -134,10 +138,8 @@ def _answers_as_shown(attempt):
 @caregiver_required
 @require_http_methods(["GET", "POST"])
 def acknowledge(request, access, version):
-    access = get_access_for_caregiver(request, access)
-    module = get_module_for_caregiver(access, version)
+    access, module = _opened(request, access, version, "acknowledgment")
     version = module.current_version
-    _viewed(request, access, "acknowledgment")
     form = AcknowledgmentForm(posted_data(request), full_name=request.user.full_name)
     if request.method == "POST" and form.is_valid():
         try:

@@ -31,16 +31,18 @@ class CaregiverTestCase(EducationTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         cls.caregiver_module = Module.objects.get(slug=services.CAREGIVER_MODULE_SLUG)
-        cls.access = services.invite_caregiver(
-            patient=cls.pat,
-            invited_by=cls.pat,
-            full_name="Cara Caregiver",
-            email="cara@example.org",
-            consent=Consent.PATIENT,
-        ).access
+        cls.access = cls.invite("cara@example.org", name="Cara Caregiver").access
         cls.cara = cls.access.caregiver
         cls.cara.set_password(PASSWORD)
         cls.cara.save()
+
+    @classmethod
+    def invite(cls, email, patient=None, name="Gus Grandson"):
+        """`patient` (Pat by default) invites the person with `email` themselves."""
+        patient = patient or cls.pat
+        return services.invite_caregiver(
+            patient=patient, invited_by=patient, full_name=name, email=email, consent=Consent.PATIENT
+        )
 
     def reader_url(self, module=None, access=None):
         module = module or self.sleep
@@ -144,13 +146,7 @@ class InvitingTests(CaregiverTestCase):
     def test_a_caregiver_with_an_account_is_told_by_email_and_sees_both_patients(self):
         bea = PatientFactory(email="bea@example.org", full_name="Bea Second", clinic=self.riverside)
         self.assign(bea, self.driving)
-        invited = services.invite_caregiver(
-            patient=bea,
-            invited_by=bea,
-            full_name="Anything",
-            email="cara@example.org",
-            consent=Consent.PATIENT,
-        )
+        invited = self.invite("cara@example.org", patient=bea, name="Anything")
         self.assertEqual(invited.access.caregiver, self.cara)
         self.assertEqual(User.objects.filter(email="cara@example.org").count(), 1)
         self.assertIn("/caregiving/", mail.outbox[-1].body)
@@ -329,13 +325,7 @@ class RevokingTests(CaregiverTestCase):
         self.assertIsNone(self.access.revoked_at)
 
     def test_a_caregiver_who_never_set_up_loses_the_invitation_link_with_the_access(self):
-        gus_access = services.invite_caregiver(
-            patient=self.pat,
-            invited_by=self.pat,
-            full_name="Gus",
-            email="gus@example.org",
-            consent=Consent.PATIENT,
-        ).access
+        gus_access = self.invite("gus@example.org", name="Gus").access
         services.revoke_access(access=gus_access, revoked_by=self.pat)
         invitation = Invitation.objects.get(invitee=gus_access.caregiver)
         self.assertEqual(invitation.status, Invitation.Status.REVOKED)
@@ -350,13 +340,7 @@ class RevokingTests(CaregiverTestCase):
         self.sign_in(self.cara)
         self.client.post(self.quiz_url(), self.caregiver_answers())
         attempt = CaregiverQuizAttempt.objects.get()
-        olives_access = services.invite_caregiver(
-            patient=self.olive,
-            invited_by=self.olive,
-            full_name="Oz",
-            email="oz@example.org",
-            consent=Consent.PATIENT,
-        ).access
+        olives_access = self.invite("oz@example.org", patient=self.olive, name="Oz").access
         self.sign_in(olives_access.caregiver)
         for url in (
             self.reader_url(),
@@ -371,12 +355,6 @@ class RevokingTests(CaregiverTestCase):
 
 
 class InvitationEdgeTests(CaregiverTestCase):
-    def invite(self, email, patient=None, name="Gus Grandson"):
-        patient = patient or self.pat
-        return services.invite_caregiver(
-            patient=patient, invited_by=patient, full_name=name, email=email, consent=Consent.PATIENT
-        )
-
     def test_an_address_invited_by_mistake_and_ended_can_become_a_patients(self):
         gus = self.invite("gus@example.org").access
         services.revoke_access(access=gus, revoked_by=self.pat)
@@ -442,13 +420,7 @@ class PatientAsCaregiverTests(CaregiverTestCase):
     """Olive, a patient of another clinic, helps Pat (a spouse, say)."""
 
     def setUp(self):
-        self.olives_access = services.invite_caregiver(
-            patient=self.pat,
-            invited_by=self.pat,
-            full_name="Olive",
-            email="olive@example.org",
-            consent=Consent.PATIENT,
-        ).access
+        self.olives_access = self.invite("olive@example.org", name="Olive").access
 
     def test_the_patient_is_told_by_email_and_keeps_their_own_account(self):
         self.assertEqual(self.olives_access.caregiver, self.olive)
