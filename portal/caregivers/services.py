@@ -25,7 +25,7 @@ from accounts.models import User
 from education import quiz
 from education import services as education_services
 from education.banks import quiz_banks
-from education.models import Module, ModuleVersion, Question
+from education.models import Assignment, Module, ModuleVersion, Question
 from portal.caregivers.models import CaregiverAccess, CaregiverAcknowledgment, CaregiverQuizAttempt
 
 logger = logging.getLogger(__name__)
@@ -199,12 +199,15 @@ def revoke_access(*, access: CaregiverAccess, revoked_by: User) -> bool:
 def readable_modules(access: CaregiverAccess):
     """The modules the caregiver may read through `access`: the patient's assigned ones
     not cancelled, and the module for family and caregivers, each with its current version."""
-    shared = Q(assignments__patient=access.patient_id, assignments__cancelled_at__isnull=True)
+    # A subquery, not a join: a module assigned twice (once completed, once open) is one
+    # row without DISTINCT, which would compare whole version rows.
+    assigned = Assignment.objects.filter(patient=access.patient_id).not_cancelled().values("module_id")
     return (
-        Module.objects.filter(shared | Q(slug=CAREGIVER_MODULE_SLUG), current_version__isnull=False)
+        Module.objects.filter(
+            Q(pk__in=assigned) | Q(slug=CAREGIVER_MODULE_SLUG), current_version__isnull=False
+        )
         .select_related("current_version")
         .defer("current_version__body_markdown", "current_version__translations")
-        .distinct()
         .order_by("title")
     )
 

@@ -451,3 +451,27 @@ class PatientAsCaregiverTests(CaregiverTestCase):
         self.assertEqual(
             self.client.get(reverse("portal:patient_caregivers", args=[self.pat.code])).status_code, 404
         )
+
+
+class CaregiverPageQueryTests(CaregiverTestCase):
+    def test_the_reader_reads_a_fixed_number_of_rows_whatever_the_patients_history(self):
+        self.sign_in(self.cara)
+        # session; user with clinic; the live access with its patient, clinic and caregiver;
+        # the shared module with its current version and review; the audit row
+        with self.assertNumQueries(5):
+            self.client.get(self.reader_url())
+        for module in Module.objects.exclude(pk=self.sleep.pk)[:3]:
+            self.assign(self.pat, module)
+        with self.assertNumQueries(5):
+            self.client.get(self.reader_url())
+
+    def test_the_list_reads_a_fixed_number_of_rows_per_patient_whatever_their_modules(self):
+        self.sign_in(self.cara)
+        # session; user with clinic; the live accesses; then per patient: the shared
+        # modules, the caregiver's attempts, their acknowledgments, the audit row
+        with self.assertNumQueries(7):
+            self.client.get(reverse("caregivers:home"))
+        for module in Module.objects.exclude(pk=self.sleep.pk)[:3]:
+            self.assign(self.pat, module)
+        with self.assertNumQueries(7):
+            self.client.get(reverse("caregivers:home"))
