@@ -46,6 +46,15 @@ class ChoosingTextsTests(ReminderTestCase):
         self.assertIn("Reply STOP to stop them", consent.wording)
         self.assertEqual(consent.source, SmsConsent.Source.SETTINGS)
 
+    def test_the_clinician_sees_how_the_patient_gets_reminders(self):
+        self.sign_in(self.alice)
+        detail = reverse("portal:patient_detail", args=[self.pat.code])
+        self.assertContains(self.client.get(detail), "By email")
+        on_texts(self.pat)
+        self.assertContains(self.client.get(detail), "By text message to +14155552671")
+        User.objects.filter(pk=self.pat.pk).update(reminder_emails=False)
+        self.assertContains(self.client.get(detail), "Off: the patient switched them off")
+
     def test_a_malformed_number_or_no_consent_gets_a_message_and_changes_nothing(self):
         for data, words in (
             ({"phone": "12345", "sms_consent": "on"}, "Enter a mobile number we can text"),

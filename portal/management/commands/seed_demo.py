@@ -39,7 +39,7 @@ class Command(BaseCommand):
         demo.analyze_tables()
         self.stdout.write(f"\nDemo sign-ins for {clinic.name} (password: {demo.DEMO_PASSWORD}):")
         for account in demo.DEMO_ACCOUNTS:
-            self.stdout.write(f"  {account.description:<15} {account.email}")
+            self.stdout.write(f"  {account.description:<25} {account.email}")
         if settings.SENT_EMAILS_DIR:
             self.stdout.write(
                 f"\nEmails are printed here and kept in {settings.SENT_EMAILS_DIR}; staff read them at "
