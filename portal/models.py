@@ -242,6 +242,10 @@ class AuditEvent(models.Model):
         CAREGIVER_INVITED = "caregiver_invited", _("Caregiver given access to the modules")
         CAREGIVER_REVOKED = "caregiver_revoked", _("Caregiver's access ended")
         CAREGIVER_VIEWED = "caregiver_viewed", _("Modules opened by a caregiver")
+        CAREGIVER_QUIZ = "caregiver_quiz", _("A caregiver's own quiz opened")
+        CAREGIVER_CONFIRMATION = "caregiver_confirmation", _("A caregiver's own confirmation opened")
+
+    CAREGIVER_PAGES = (Action.CAREGIVER_VIEWED, Action.CAREGIVER_QUIZ, Action.CAREGIVER_CONFIRMATION)
 
     at = models.DateTimeField(default=timezone.now)
     action = models.CharField(max_length=32, choices=Action.choices)
@@ -262,6 +266,11 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def by_caregiver(self) -> bool:
+        """A caregiver's page, whoever the caregiver is (a patient may help another)."""
+        return self.action in self.CAREGIVER_PAGES
 
 
 class ClinicFigures(models.Model):

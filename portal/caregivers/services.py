@@ -179,6 +179,11 @@ def patient_deactivated(patient: User) -> None:
             account_services.revoke_invitations(caregiver)
 
 
+def _in_language(language: str, words) -> str:
+    with translation.override(language):
+        return str(words)
+
+
 def revoke_access(*, access: CaregiverAccess, revoked_by: User) -> bool:
     """End the caregiver's access at once; False if it had ended already. A caregiver who
     never set up their account and now has no one's access loses their invitation link."""
@@ -330,6 +335,12 @@ def answers_revealed(attempt: CaregiverQuizAttempt) -> bool:
 
 # The caregiver's acknowledgment -------------------------------------------------------------
 
+# The care team is the patient's, not the caregiver's: the patients' statement says "my care team".
+CAREGIVER_STATEMENT = gettext_lazy(
+    "I have read and understood this information, and I know the care team of the person I help "
+    "can answer questions about it."
+)
+
 
 def acknowledge(
     *, access: CaregiverAccess, version: ModuleVersion, typed_name: str, language: str
@@ -358,7 +369,7 @@ def acknowledge(
                 version=version,
                 content_hash=shown.content_hash,
                 language=shown.language,
-                statement=education_services.acknowledgment_statement(shown.language),
+                statement=_in_language(shown.language, CAREGIVER_STATEMENT),
                 typed_name=typed_name,
             )
     except IntegrityError:

@@ -23,11 +23,20 @@ from portal.caregivers.access import (
 from portal.caregivers.forms import CaregiverQuizForm
 from portal.models import AuditEvent
 
+# The kinds of caregiver page, as the patient's "Who viewed my record" names them.
+PAGE_ACTIONS = {
+    "module list": AuditEvent.Action.CAREGIVER_VIEWED,
+    "module": AuditEvent.Action.CAREGIVER_VIEWED,
+    "quiz": AuditEvent.Action.CAREGIVER_QUIZ,
+    "quiz result": AuditEvent.Action.CAREGIVER_QUIZ,
+    "acknowledgment": AuditEvent.Action.CAREGIVER_CONFIRMATION,
+}
+
 
 def _viewed(request, access, page: str) -> None:
     """On the patient's trail: which caregiver opened which kind of page, never its topic."""
     audit.record(
-        AuditEvent.Action.CAREGIVER_VIEWED,
+        PAGE_ACTIONS[page],
         request=request,
         patient=access.patient,
         detail=f"caregiver access {access.code}: {page}",
@@ -63,7 +72,15 @@ def _opened(request, access_code, version_code, page: str):
 def reader(request, access, version):
     access, module = _opened(request, access, version, "module")
     text = module.current_version.text_in(request.LANGUAGE_CODE)
-    context = {"access": access, "module": module, "version": module.current_version, "text": text}
+    context = {
+        "access": access,
+        "module": module,
+        "version": module.current_version,
+        "text": text,
+        # The body in the reader's language as one section: no "Ask at my visit" forms, the
+        # visit being the patient's.
+        "sections": (("", "", text.body_html),),
+    }
     return render(request, "caregivers/reader.html", context)
 
 
@@ -141,6 +158,7 @@ def acknowledge(request, access, version):
     access, module = _opened(request, access, version, "acknowledgment")
     version = module.current_version
     form = AcknowledgmentForm(posted_data(request), full_name=request.user.full_name)
+    form.fields["confirm"].label = services.CAREGIVER_STATEMENT
     if request.method == "POST" and form.is_valid():
         try:
             services.acknowledge(

@@ -201,6 +201,16 @@ class AcceptingAndReadingTests(CaregiverTestCase):
         self.assertContains(response, "Modules opened by a caregiver")
         self.assertContains(response, "Cara Caregiver, your caregiver")
 
+    def test_a_caregiver_who_reads_spanish_reads_the_module_in_spanish(self):
+        self.sign_in(self.cara)
+        self.client.post(reverse("accounts:choose_language"), {"language": "es"})
+        response = self.client.get(self.reader_url())
+        spanish = self.sleep.current_version.text_in("es")
+        self.assertEqual(spanish.language, "es")
+        self.assertContains(response, spanish.title)
+        self.assertContains(response, spanish.body_html[:200])
+        self.assertNotContains(response, self.sleep.current_version.body_html[:200])
+
     def test_no_score_answer_question_or_visit_of_the_patient_is_shown(self):
         self.client.force_login(self.pat)
         self.pass_quiz()
@@ -262,6 +272,7 @@ class CaregiverRecordsTests(CaregiverTestCase):
         self.assertEqual(
             (acknowledgment.access, acknowledgment.version), (self.access, self.sleep.current_version)
         )
+        self.assertIn("the care team of the person I help", acknowledgment.statement)
         self.assertFalse(Acknowledgment.objects.exists())
 
     def test_the_caregivers_records_are_append_only(self):
@@ -308,7 +319,8 @@ class RevokingTests(CaregiverTestCase):
         self.sign_in(self.alice)
         response = self.client.get(reverse("portal:patient_caregivers", args=[self.pat.code]))
         self.assertContains(response, "Cara Caregiver")
-        self.assertContains(response, "Given by the patient in the portal")
+        self.assertContains(response, "invited by Pat Patient.")
+        self.assertNotContains(response, "Given by the patient in the portal")
         self.client.post(reverse("portal:patient_caregiver_revoke", args=[self.access.code]))
         self.access.refresh_from_db()
         self.assertEqual(self.access.revoked_by, self.alice)

@@ -35,7 +35,7 @@ def test_a_caregiver_accepts_reads_on_a_phone_and_is_revoked_by_the_patient(new_
     caregiver.get_by_text("You passed").wait_for()
     caregiver.goto(reader_url)
     caregiver.get_by_role("link", name="Confirm you read it").click()
-    caregiver.get_by_label("I have read and understood", exact=False).check()
+    caregiver.get_by_label("the care team of the person I help", exact=False).check()
     caregiver.get_by_label("Type your name").fill("cara caregiver")
     caregiver.get_by_role("button", name="Confirm").click()
     caregiver.get_by_text("Your acknowledgment is recorded as yours").wait_for()
