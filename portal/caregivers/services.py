@@ -65,6 +65,7 @@ UNUSABLE_ADDRESS = gettext_lazy(
     "This email address cannot be used for a caregiver. Ask them for another address."
 )
 ALREADY_SHARED = gettext_lazy("This person can already see the modules.")
+NO_CONSENT = gettext_lazy("Record how the patient agreed: in person, by phone or in writing.")
 
 
 def invite_caregiver(*, patient: User, invited_by: User, full_name: str, email: str, consent: str) -> Invited:
@@ -143,9 +144,6 @@ def _require_may_invite(patient: User, invited_by: User, consent: str) -> None:
         raise ValidationError({"consent": NO_CONSENT})
 
 
-NO_CONSENT = gettext_lazy("Record how the patient agreed: in person, by phone or in writing.")
-
-
 def _save(access: CaregiverAccess, caregiver: User) -> CaregiverAccess:
     if CaregiverAccess.objects.live().filter(patient=access.patient, caregiver=caregiver).exists():
         raise IntegrityError("already has access")
@@ -175,8 +173,14 @@ def patient_deactivated(patient: User) -> None:
     for access in CaregiverAccess.objects.live().filter(patient=patient).select_related("caregiver"):
         caregiver = access.caregiver
         others = caregiver.cared_for.live().exclude(patient=patient).filter(patient__is_active=True)
-        if not caregiver.has_usable_password() and not others.exists():
+        if _never_set_up_caregiver(caregiver) and not others.exists():
             account_services.revoke_invitations(caregiver)
+
+
+def _never_set_up_caregiver(user: User) -> bool:
+    """A caregiver account whose invitation link is its only way in. A patient who helps
+    another is not one: their link is their own clinic's, and stays."""
+    return user.is_caregiver and not user.has_usable_password()
 
 
 def _in_language(language: str, words) -> str:
@@ -192,7 +196,7 @@ def revoke_access(*, access: CaregiverAccess, revoked_by: User) -> bool:
             revoked_at=timezone.now(), revoked_by=revoked_by
         )
         caregiver = access.caregiver
-        if ended and not caregiver.has_usable_password() and not caregiver.cared_for.live().exists():
+        if ended and _never_set_up_caregiver(caregiver) and not caregiver.cared_for.live().exists():
             account_services.revoke_invitations(caregiver)
     access.refresh_from_db(fields=["revoked_at", "revoked_by"])
     return bool(ended)

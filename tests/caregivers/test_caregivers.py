@@ -454,6 +454,15 @@ class PatientAsCaregiverTests(CaregiverTestCase):
         self.sign_in(self.pat)
         self.assertContains(self.client.get(reverse("portal:access_log")), "Olive Other, your caregiver")
 
+    def test_ending_it_or_deactivating_pat_leaves_a_helping_patients_own_invitation(self):
+        nia = account_services.invite_patient(
+            clinician=self.alice, clinic=self.riverside, full_name="Nia Newcomer", email="nia@example.org"
+        ).invitation.invitee
+        access = self.invite("nia@example.org", name="Nia").access
+        services.revoke_access(access=access, revoked_by=self.pat)
+        portal_services.deactivate_patient(patient=self.pat, changed_by=self.alice)
+        self.assertEqual(Invitation.objects.pending().filter(invitee=nia).count(), 1)
+
     def test_olives_clinic_sees_nothing_of_pat(self):
         self.sign_in(self.charlie)
         response = self.client.post(
