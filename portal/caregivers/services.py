@@ -225,24 +225,20 @@ def readable_modules(access: CaregiverAccess):
 class CaregiverProgress:
     passed: bool
     acknowledged: bool
-    attempts: int
 
 
 def progress_by_module(access: CaregiverAccess, modules) -> dict[int, CaregiverProgress]:
-    """The caregiver's own quizzes and acknowledgment of each module's current version."""
+    """Whether the caregiver passed their own quiz on, and acknowledged, each module's
+    current version (two queries, whatever the number of modules)."""
     module_of = {module.current_version_id: module.pk for module in modules}
-    attempts = CaregiverQuizAttempt.objects.filter(access=access, version__in=module_of)
-    acknowledged = set(
-        CaregiverAcknowledgment.objects.filter(access=access, version__in=module_of).values_list(
-            "version_id", flat=True
-        )
+    mine = {"access": access, "version__in": module_of}
+    passed = set(
+        CaregiverQuizAttempt.objects.filter(**mine, passed=True).values_list("version_id", flat=True)
     )
-    tally = {version_id: [] for version_id in module_of}
-    for version_id, passed in attempts.values_list("version_id", "passed"):
-        tally[version_id].append(passed)
+    acknowledged = set(CaregiverAcknowledgment.objects.filter(**mine).values_list("version_id", flat=True))
     return {
-        module_of[version_id]: CaregiverProgress(any(results), version_id in acknowledged, len(results))
-        for version_id, results in tally.items()
+        module_id: CaregiverProgress(version_id in passed, version_id in acknowledged)
+        for version_id, module_id in module_of.items()
     }
 
 

@@ -273,6 +273,7 @@ class CaregiverRecordsTests(CaregiverTestCase):
             (acknowledgment.access, acknowledgment.version), (self.access, self.sleep.current_version)
         )
         self.assertIn("the care team of the person I help", acknowledgment.statement)
+        self.assertContains(self.client.get(reverse("caregivers:home")), "You confirmed you read it.")
         self.assertFalse(Acknowledgment.objects.exists())
 
     def test_the_caregivers_records_are_append_only(self):
