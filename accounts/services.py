@@ -185,20 +185,21 @@ def invite_caregiver_account(
     )
 
 
-def release_unused_caregiver_address(email: str) -> None:
-    """Free an address held by a caregiver account that was never set up and shares nobody's
-    modules now (an invitation sent by mistake, then ended), so that it can become a patient's
-    or a clinician's: the account is closed under a placeholder address, its history kept."""
-    account = User.objects.filter(email=email, role=User.Role.CAREGIVER).first()
-    if account is None or account.has_usable_password():
-        return
+def released_if_unused_caregiver(account: User) -> bool:
+    """Whether `account` was a caregiver account never set up that shares nobody's modules
+    now (an invitation sent by mistake, then ended), and so gave up its address: it is closed
+    under a placeholder address, its history kept, and the address can become a patient's
+    or a clinician's."""
+    if not account.is_caregiver or account.has_usable_password():
+        return False
     # The reverse relation of portal.caregivers, which accounts does not import.
     if account.cared_for.filter(revoked_at__isnull=True).exists():
-        return
+        return False
     revoke_invitations(account)
     account.email = f"released-{account.code}@invalid.example"
     account.is_active = False
     account.save(update_fields=["email", "is_active", "updated_at"])
+    return True
 
 
 def reinvite_caregiver(*, caregiver: User, sent_by: User, clinic: Clinic) -> SentInvitation:
@@ -240,9 +241,8 @@ def resend_staff_invitation(*, admin: User, membership: Membership) -> SentInvit
 
 
 def _refuse_staff_email(email: str, clinic: Clinic) -> None:
-    release_unused_caregiver_address(email)
     existing = User.objects.filter(email=email).first()
-    if existing is None:
+    if existing is None or released_if_unused_caregiver(existing):
         return
     if existing.memberships.filter(clinic=clinic).exists():
         raise ValidationError({"email": _("This person is already on this clinic's staff.")})
@@ -300,9 +300,8 @@ def refuse_existing_email(email: str, clinic: Clinic, *, owner: User | None = No
     """The clinic's own patient can be named; anywhere else the address is used (another
     clinic's patient, a staff account) gets one neutral answer, so a clinician cannot learn
     where an address is registered. `owner`, a patient changing theirs, may keep their own."""
-    release_unused_caregiver_address(email)
     existing = User.objects.filter(email=email).exclude(pk=owner.pk if owner else None).first()
-    if existing is None:
+    if existing is None or released_if_unused_caregiver(existing):
         return
     if existing.is_patient and existing.clinic_id == clinic.pk:
         message = _(

@@ -100,6 +100,7 @@ def quiz(request, code):
 def _quiz_page(request, assignment, form):
     context = {
         "assignment": assignment,
+        "module": assignment.module,
         "version": assignment.module.current_version,
         "form": form,
     }
